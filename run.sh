@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Installs whatever is missing, then runs the app, the tests or the benchmarks:
+#   ./run.sh [--demo] [options]   the app on http://localhost:8080 (see ./run.sh --help)
+#   ./run.sh test [pytest args]   the whole test suite, headless
+#   ./run.sh bench [scenario]     the benchmarks
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV="$PWD/.venv"
+PY="$VENV/bin/python"
+
+say() { printf '[run.sh] %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo "$@"
+  else return 1
+  fi
+}
+
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || return 1
+  say "installing $* with apt-get"
+  as_root apt-get update -qq >/dev/null || return 1
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_venv() {
+  if [ ! -x "$PY" ]; then
+    local python="${PYTHON:-python3}"
+    "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null \
+      || { say "Python 3.10 or newer is needed (set PYTHON=/path/to/python3)"; exit 1; }
+    say "creating .venv"
+    "$python" -m venv "$VENV" || { say "venv failed: sudo apt-get install python3-venv"; exit 1; }
+  fi
+  local stamp="$VENV/.requirements.sha256" wanted
+  wanted=$(sha256sum requirements.txt | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    say "installing requirements"
+    "$PY" -m pip install -q --disable-pip-version-check -r requirements.txt
+    echo "$wanted" > "$stamp"
+  fi
+}
+
+playwright_chromium() {
+  "$PY" - <<'PYEOF' 2>/dev/null
+import os
+from playwright.sync_api import sync_playwright
+with sync_playwright() as p:
+    path = p.chromium.executable_path
+print(path if os.path.exists(path) else '')
+PYEOF
+}
+
+ensure_chromium() {
+  if [ -n "${CHROMIUM_PATH:-}" ]; then
+    [ -x "$CHROMIUM_PATH" ] || { say "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable"; exit 1; }
+    return
+  fi
+  [ -n "$(playwright_chromium)" ] && return  # Playwright's own build wins where the user has one
+  local name path
+  for name in chromium chromium-browser google-chrome google-chrome-stable; do
+    if path=$(command -v "$name"); then export CHROMIUM_PATH="$path"; return; fi
+  done
+  if apt_install chromium && path=$(command -v chromium); then export CHROMIUM_PATH="$path"; return; fi
+  say "No Chromium found and none could be installed. Run one of:"
+  say "  sudo apt-get install chromium"
+  say "  $PY -m playwright install --with-deps chromium"
+  exit 1
+}
+
+ensure_virtual_display() {
+  command -v xvfb-run >/dev/null 2>&1 && return
+  apt_install xvfb xauth && return
+  say "No screen and no Xvfb. Run: sudo apt-get install xvfb   (or start with --headless)"
+  exit 1
+}
+
+ensure_storage_secret() {
+  [ -s .storage_secret ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(32))' > .storage_secret
+  STORAGE_SECRET=$(cat .storage_secret)
+  export STORAGE_SECRET
+}
+
+wants_headless() {
+  case "${HEADLESS:-}" in 1|true|yes|on) return 0 ;; esac
+  local arg
+  for arg in "$@"; do [ "$arg" = --headless ] && return 0; done
+  return 1
+}
+
+ensure_venv
+ensure_chromium
+ensure_storage_secret
+case "${1:-}" in
+  test)
+    shift
+    ensure_virtual_display  # one test proves the default headed mode on a virtual display
+    export HEADLESS=1
+    exec "$PY" -m pytest tests "$@"
+    ;;
+  bench)
+    shift
+    export HEADLESS=1
+    exec "$PY" -m bench "$@"
+    ;;
+esac
+if wants_headless "$@" || [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
+  exec "$PY" main.py "$@"
+fi
+ensure_virtual_display
+say "no screen: Chromium runs headed on a virtual display"
+exec xvfb-run --auto-servernum --server-args='-screen 0 1920x1080x24' "$PY" main.py "$@"

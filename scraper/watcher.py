@@ -1,0 +1,238 @@
+"""One tab watching one symbol: socket frames first, the price element second, a guarded scan last."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from typing import Callable
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page, WebSocket
+
+from . import page_scripts
+from .browser import BrowserService, BrowserUnavailable
+from .parsing import parse_price
+from .settings import Settings
+from .state import PriceEntry, Status
+from .tv_protocol import names_symbol, parse_quotes
+
+log = logging.getLogger(__name__)
+
+DATA_SOCKET_PATH = '/socket.io/websocket'
+# While the socket delivers, the rendered element is only an echo of it (and rounds it): ignore it.
+SOCKET_PRECEDENCE = 5.0
+SCAN_TOLERANCE = 0.02
+PriceListener = Callable[[PriceEntry], None]
+
+
+class SymbolNotFound(Exception):
+    """The source says the symbol does not exist: retrying cannot help."""
+
+
+class SourceFailure(Exception):
+    """Something that may heal by itself: network, 5xx, dropped socket, crashed tab, dead browser."""
+
+
+class SymbolWatcher:
+    def __init__(self, entry: PriceEntry, browser: BrowserService, settings: Settings,
+                 on_price: PriceListener) -> None:
+        self.entry = entry
+        self._browser = browser
+        self._settings = settings
+        self._on_price = on_price
+        self._page: Page | None = None
+        self._trouble: asyncio.Future[None] | None = None
+        self._first_price = asyncio.Event()
+        self._socket_price_at = 0.0
+
+    @property
+    def symbol(self) -> str:
+        return self.entry.symbol
+
+    async def run(self) -> None:
+        """Watch until cancelled; retry what may heal, stop on what cannot."""
+        attempt = 0
+        try:
+            while True:
+                try:
+                    await self._watch_once()
+                except SymbolNotFound as problem:
+                    self.entry.set_status(Status.ERROR, str(problem))
+                    log.warning('%s: %s', self.symbol, problem)
+                    return
+                except (SourceFailure, BrowserUnavailable) as problem:
+                    if self.entry.status == Status.LIVE.value or self.entry.status == Status.STALE.value:
+                        attempt = 0
+                    delay = self._backoff(attempt)
+                    attempt += 1
+                    self.entry.set_status(Status.RECONNECTING, f'{problem}, retrying in {delay:.0f} s')
+                    log.warning('%s: %s; retry %d in %.1f s', self.symbol, problem, attempt, delay)
+                    await asyncio.sleep(delay)
+        finally:
+            await self._close_page()
+
+    def _backoff(self, attempt: int) -> float:
+        base = min(self._settings.backoff_max, self._settings.backoff_initial * 2 ** attempt)
+        return min(self._settings.backoff_max, base * random.uniform(1.0, 1.25))
+
+    async def _watch_once(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._trouble = loop.create_future()
+        self._first_price.clear()
+        try:
+            page = await self._open_tab()
+            await self._load(page)
+            await self._wait_first_price()
+            await self._watch_live(page)
+        finally:
+            await self._close_page()
+
+    async def _open_tab(self) -> Page:
+        page = await self._browser.new_page(timeout=self._settings.navigation_timeout)
+        self._page = page
+        page.on('crash', lambda _: self._fail(SourceFailure('The TradingView tab crashed')))
+        page.on('close', lambda _: self._fail(SourceFailure('The TradingView tab was closed')))
+        if self._settings.poll_interval is None:
+            page.on('websocket', self._on_websocket)
+            await page.expose_binding('__cryptoPrice', lambda _source, text: self._on_element_text(text))
+            await page.add_init_script(page_scripts.PRICE_OBSERVER)
+        return page
+
+    async def _load(self, page: Page) -> None:
+        url = self._settings.symbol_url(self.symbol)
+        log.info('%s: opening %s', self.symbol, url)
+        try:
+            response = await page.goto(url, wait_until='domcontentloaded')
+        except PlaywrightError as error:
+            if 'Timeout' in str(error):
+                raise SourceFailure(f'TradingView did not answer within {self._settings.navigation_timeout:.0f} s')
+            raise SourceFailure('TradingView cannot be reached') from error
+        status = response.status if response else 0
+        if status == 404 or await page.locator(page_scripts.NOT_FOUND_MARKER).count():
+            raise SymbolNotFound(f'{self.symbol} was not found on {self._settings.exchange}')
+        if status >= 400:
+            raise SourceFailure(f'TradingView answered with error {status}')
+        await self._dismiss_overlays(page)
+
+    async def _dismiss_overlays(self, page: Page) -> None:
+        # Not needed to read the price, but a headed window should show the page, not the banner.
+        try:
+            await page.get_by_role('button', name='Accept all').click(timeout=1000)
+        except PlaywrightError:
+            pass
+
+    async def _wait_first_price(self) -> None:
+        if self._settings.poll_interval is not None:
+            return
+        first_price = asyncio.ensure_future(self._first_price.wait())
+        try:
+            done, _ = await asyncio.wait({first_price, self._trouble},
+                                         timeout=self._settings.first_price_timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            first_price.cancel()
+        if self._trouble in done:
+            self._trouble.result()
+        if not done:
+            raise SymbolNotFound(f'No price for {self.symbol} on {self._settings.exchange} '
+                                 f'within {self._settings.first_price_timeout:.0f} s')
+
+    async def _watch_live(self, page: Page) -> None:
+        interval = self._settings.poll_interval or self._settings.liveness_interval
+        assert self._trouble is not None
+        while True:
+            done, _ = await asyncio.wait({self._trouble}, timeout=interval)
+            if done:
+                self._trouble.result()
+            if self._settings.poll_interval is not None:
+                await self._poll(page)
+            else:
+                await self._check(page)
+
+    async def _check(self, page: Page) -> None:
+        """The slow liveness check: is the tab answering, and has the source spoken lately?"""
+        try:
+            await asyncio.wait_for(page.evaluate('1'), self._settings.liveness_interval)
+        except (TimeoutError, PlaywrightError):
+            raise SourceFailure('The TradingView tab stopped answering') from None
+        silent_for = time.time() - (self.entry.updated_at or 0)
+        if silent_for < self._settings.stale_after:
+            return
+        if await self._scan(page):
+            return
+        if self.entry.status == Status.LIVE.value:
+            self.entry.set_status(Status.STALE, f'No update for {silent_for:.0f} s')
+            log.warning('%s: stale, no update for %.0f s', self.symbol, silent_for)
+        elif silent_for >= 2 * self._settings.stale_after:
+            raise SourceFailure(f'No update for {silent_for:.0f} s')
+
+    async def _scan(self, page: Page) -> bool:
+        if self.entry.price is None:
+            return False
+        text = await page.evaluate(page_scripts.GUARDED_SCAN, [self.entry.price, SCAN_TOLERANCE])
+        price = parse_price(text)
+        if price is None or price == self.entry.price:
+            return False
+        log.info('%s: price found by the guarded scan', self.symbol)
+        self._accept(price, 'scan')
+        return True
+
+    async def _poll(self, page: Page) -> None:
+        text = await page.evaluate(page_scripts.READ_PRICE)
+        price = parse_price(text)
+        if price is not None:
+            self._accept(price, 'poll')
+
+    def _on_websocket(self, socket: WebSocket) -> None:
+        if DATA_SOCKET_PATH not in socket.url:
+            return
+        socket.on('framereceived', self._on_frame)
+        socket.on('close', lambda _: self._fail(SourceFailure('The price stream was dropped')))
+
+    def _on_frame(self, payload: str | bytes) -> None:
+        if isinstance(payload, bytes):
+            payload = payload.decode('utf-8', 'replace')
+        for quote in parse_quotes(payload):
+            if not names_symbol(quote.name, self._settings.exchange, self.symbol):
+                continue
+            if not quote.ok:
+                self._fail(SymbolNotFound(f'{self.symbol} was not found on {self._settings.exchange}'))
+                return
+            if 'lp' in quote.values:
+                self._socket_price_at = time.monotonic()
+                self._first_price.set()
+            if self.entry.merge_quote(quote.values, 'websocket'):
+                self._on_price(self.entry)
+
+    def _on_element_text(self, text: str) -> None:
+        if time.monotonic() - self._socket_price_at < SOCKET_PRECEDENCE:
+            return
+        price = parse_price(text)
+        if price is None:
+            log.debug('%s: unreadable price text %r', self.symbol, text)
+            return
+        self._accept(price, 'dom')
+
+    def _accept(self, price: float, source: str) -> None:
+        self._first_price.set()
+        if self.entry.set_price(price, source):
+            self._on_price(self.entry)
+
+    def _fail(self, problem: Exception) -> None:
+        if self._trouble is not None and not self._trouble.done():
+            self._trouble.set_exception(problem)
+
+    async def _close_page(self) -> None:
+        page, self._page = self._page, None
+        if self._trouble is not None:
+            if self._trouble.done() and not self._trouble.cancelled():
+                self._trouble.exception()  # already handled by the caller; mark it seen
+            self._trouble.cancel()  # our own close is no trouble
+        if page is None:
+            return
+        try:
+            await page.close()
+        except PlaywrightError:
+            pass  # already gone with its browser
+        log.debug('%s: tab closed', self.symbol)
