@@ -1,0 +1,35 @@
+"""Live crypto prices from TradingView: `python main.py --help`, or better `./run.sh --help`."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+
+from scraper import Settings, parse_settings
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)-7s %(name)s: %(message)s')
+
+
+def start_demo_source(settings: Settings) -> Settings:
+    """Serve the bundled TradingView replica on a free local port and point the scraper at it."""
+    from tests.replica import ReplicaServer  # only --demo needs it
+
+    replica = ReplicaServer(tick_interval=1.0)
+    replica.start()
+    logging.getLogger('demo').info('TradingView replica serving on %s', replica.url)
+    return dataclasses.replace(settings, tradingview_url=replica.url)
+
+
+def main(argv: list[str] | None = None) -> None:
+    configure_logging()
+    settings = parse_settings(argv)
+    if settings.demo:
+        settings = start_demo_source(settings)
+    from cryptoui.app import run
+    run(settings)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

@@ -1,0 +1,105 @@
+"""What the tests share: a client for the replica's controls, and waiting on conditions with deadlines."""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import httpx
+import psutil
+
+
+@dataclass
+class ReplicaControl:
+    """Drives the TradingView replica through its /_replica/ control API."""
+    url: str
+
+    def _post(self, path: str, **body: Any) -> dict:
+        response = httpx.post(f'{self.url}/_replica/{path}', json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def set_price(self, symbol: str, price: float) -> dict:
+        return self._post('price', symbol=symbol, price=price)
+
+    def freeze(self, symbol: str, frozen: bool = True) -> None:
+        self._post('freeze', symbol=symbol, frozen=frozen)
+
+    def drop(self, symbol: str) -> None:
+        self._post('drop', symbol=symbol)
+
+    def fail(self, seconds: float, symbol: str | None = None, status: int = 503) -> None:
+        self._post('fail', status=status, seconds=seconds, symbol=symbol)
+
+    def hang(self, seconds: float, symbol: str | None = None) -> None:
+        self._post('hang', seconds=seconds, symbol=symbol)
+
+    def dom_only(self, symbol: str, on: bool = True) -> None:
+        self._post('dom_only', symbol=symbol, on=on)
+
+    def tick(self, interval: float) -> None:
+        self._post('tick', interval=interval)
+
+    def reset(self) -> None:
+        self._post('reset')
+
+    def stats(self, symbol: str | None = None) -> dict:
+        data = httpx.get(f'{self.url}/_replica/stats', timeout=10).json()
+        if symbol is None:
+            return data
+        return data['symbols'].get(symbol, {'page_loads': 0, 'sockets_open': 0, 'sockets_opened': 0,
+                                            'sockets_closed': 0})
+
+    def price(self, symbol: str) -> float:
+        return httpx.get(f'{self.url}/_replica/price/{symbol}', timeout=10).json()['price']
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 10, message: str = '') -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f'timed out after {timeout} s waiting for {message or condition}')
+        time.sleep(0.02)
+    return result
+
+
+async def eventually(condition: Callable[[], Any], timeout: float = 10, message: str = '') -> Any:
+    """Awaitable `wait_until` for tests that share the event loop with the engine."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f'timed out after {timeout} s waiting for {message or condition}')
+        await asyncio.sleep(0.02)
+    return result
+
+
+def chromium_path() -> str | None:
+    return os.environ.get('CHROMIUM_PATH') or shutil.which('chromium')
+
+
+def chromium_processes(root: psutil.Process | None = None) -> list[psutil.Process]:
+    """Chromium processes started below `root` (default: this process)."""
+    root = root or psutil.Process()
+    found = []
+    for child in root.children(recursive=True):
+        try:
+            if 'chrom' in child.name().lower():
+                found.append(child)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+def browser_main_process(root: psutil.Process | None = None) -> psutil.Process:
+    """The Chromium browser process itself (not a renderer, GPU or utility helper)."""
+    for process in chromium_processes(root):
+        try:
+            cmdline = process.cmdline()
+        except psutil.NoSuchProcess:
+            continue
+        if '--remote-debugging-pipe' in cmdline and not any(a.startswith('--type=') for a in cmdline):
+            return process
+    raise AssertionError('no Chromium browser process found')
