@@ -5,9 +5,11 @@ import asyncio
 import logging
 import shutil
 from pathlib import Path
+from typing import Any, Callable
 
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
 
+from . import page_scripts
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ BLOCKED_RESOURCES = {'image', 'font', 'media'}
 BLOCKED_HOSTS = ('google-analytics.com', 'googletagmanager.com', 'doubleclick.net', 'facebook.net',
                  'snowplow', 'sentry.io', 'accounts.google.com', 'hotjar', 'amplitude.com')
 SYSTEM_CHROMIUMS = ('chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable')
+ElementTextListener = Callable[[str], None]
 
 
 class BrowserUnavailable(RuntimeError):
@@ -57,6 +60,7 @@ class BrowserService:
         self._browser: Browser | None = None
         self._context: BrowserContext | None = None
         self._ready = asyncio.Event()
+        self._element_listeners: dict[Page, ElementTextListener] = {}
         self._relaunch_task: asyncio.Task | None = None
         self._stopping = False
         self.state = 'stopped'
@@ -86,6 +90,11 @@ class BrowserService:
         context = await browser.new_context(viewport={'width': 1280, 'height': 900}, service_workers='block')
         context.set_default_navigation_timeout(self._settings.navigation_timeout * 1000)
         await context.route('**/*', _block_heavy_requests)
+        if self._settings.poll_interval is None:
+            # Once per context, not per page: cheaper, and a page-level expose_binding cancelled
+            # mid-flight leaves the context unable to expose bindings again.
+            await context.expose_binding('__cryptoPrice', self._on_element_text)
+            await context.add_init_script(page_scripts.PRICE_OBSERVER)
         browser.on('disconnected', self._on_disconnected)
         self._browser, self._context = browser, context
         self.launches += 1
@@ -115,17 +124,31 @@ class BrowserService:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._settings.backoff_max)
 
-    async def new_page(self, timeout: float) -> Page:
-        """A fresh tab, waiting up to `timeout` seconds for the browser to be (re)started."""
+    async def new_page(self, timeout: float, on_element_text: ElementTextListener | None = None) -> Page:
+        """A fresh tab, waiting up to `timeout` seconds for the browser to be (re)started.
+
+        `on_element_text` gets the full text of the page's visible price element on every change.
+        """
         try:
-            await asyncio.wait_for(self._ready.wait(), timeout)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+            # arrives when the event is already set, and the cancelled watcher would live on.
+            async with asyncio.timeout(timeout):
+                await self._ready.wait()
         except TimeoutError:
             raise BrowserUnavailable(self.error or 'Chromium is not running') from None
         assert self._context is not None
         try:
-            return await self._context.new_page()
+            page = await self._context.new_page()
         except Exception as error:
             raise BrowserUnavailable(f'Chromium could not open a tab: {error}'.splitlines()[0]) from error
+        if on_element_text is not None:
+            self._element_listeners[page] = on_element_text
+            page.on('close', lambda closed: self._element_listeners.pop(closed, None))
+        return page
+
+    def _on_element_text(self, source: dict[str, Any], text: str) -> None:
+        if listener := self._element_listeners.get(source['page']):
+            listener(text)
 
     async def stop(self) -> None:
         self._stopping = True

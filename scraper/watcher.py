@@ -61,7 +61,11 @@ class SymbolWatcher:
                     self.entry.set_status(Status.ERROR, str(problem))
                     log.warning('%s: %s', self.symbol, problem)
                     return
-                except (SourceFailure, BrowserUnavailable) as problem:
+                except Exception as error:  # noqa: BLE001 - a watcher must never die silently
+                    problem = error if isinstance(error, (SourceFailure, BrowserUnavailable)) else None
+                    if problem is None:
+                        log.exception('%s: unexpected failure', self.symbol)
+                        problem = SourceFailure('The TradingView tab failed')
                     if self.entry.status == Status.LIVE.value or self.entry.status == Status.STALE.value:
                         attempt = 0
                     delay = self._backoff(attempt)
@@ -89,14 +93,14 @@ class SymbolWatcher:
             await self._close_page()
 
     async def _open_tab(self) -> Page:
-        page = await self._browser.new_page(timeout=self._settings.navigation_timeout)
+        polling = self._settings.poll_interval is not None
+        page = await self._browser.new_page(self._settings.navigation_timeout,
+                                            None if polling else self._on_element_text)
         self._page = page
         page.on('crash', lambda _: self._fail(SourceFailure('The TradingView tab crashed')))
         page.on('close', lambda _: self._fail(SourceFailure('The TradingView tab was closed')))
-        if self._settings.poll_interval is None:
+        if not polling:
             page.on('websocket', self._on_websocket)
-            await page.expose_binding('__cryptoPrice', lambda _source, text: self._on_element_text(text))
-            await page.add_init_script(page_scripts.PRICE_OBSERVER)
         return page
 
     async def _load(self, page: Page) -> None:
@@ -104,12 +108,13 @@ class SymbolWatcher:
         log.info('%s: opening %s', self.symbol, url)
         try:
             response = await page.goto(url, wait_until='domcontentloaded')
+            not_found = await page.locator(page_scripts.NOT_FOUND_MARKER).count() > 0
         except PlaywrightError as error:
             if 'Timeout' in str(error):
                 raise SourceFailure(f'TradingView did not answer within {self._settings.navigation_timeout:.0f} s')
             raise SourceFailure('TradingView cannot be reached') from error
         status = response.status if response else 0
-        if status == 404 or await page.locator(page_scripts.NOT_FOUND_MARKER).count():
+        if status == 404 or not_found:
             raise SymbolNotFound(f'{self.symbol} was not found on {self._settings.exchange}')
         if status >= 400:
             raise SourceFailure(f'TradingView answered with error {status}')
@@ -153,7 +158,8 @@ class SymbolWatcher:
     async def _check(self, page: Page) -> None:
         """The slow liveness check: is the tab answering, and has the source spoken lately?"""
         try:
-            await asyncio.wait_for(page.evaluate('1'), self._settings.liveness_interval)
+            async with asyncio.timeout(self._settings.liveness_interval):  # not wait_for: see new_page
+                await page.evaluate('1')
         except (TimeoutError, PlaywrightError):
             raise SourceFailure('The TradingView tab stopped answering') from None
         silent_for = time.time() - (self.entry.updated_at or 0)

@@ -11,7 +11,7 @@ from tests.helpers import browser_main_process, chromium_path, chromium_processe
 
 
 def settings_for(url: str, **overrides) -> Settings:
-    fast = dict(headless=True, tradingview_url=url, chromium_path=chromium_path(), stale_after=2.0,
+    fast = dict(headless=True, tradingview_url=url, chromium_path=chromium_path(), stale_after=30.0,
                 liveness_interval=0.5, first_price_timeout=8.0, navigation_timeout=3.0,
                 backoff_initial=0.3, backoff_max=2.0, max_symbols=4)
     return Settings(**{**fast, **overrides})
@@ -189,7 +189,16 @@ async def test_killed_browser_is_relaunched_and_every_symbol_recovers(engine, re
     assert engine.browser.open_tabs == 2
 
 
-async def test_frozen_symbol_goes_stale_and_back_to_live(engine, replica):
+async def test_frozen_symbol_goes_stale_and_back_to_live(replica_server, replica):
+    engine = PriceEngine(settings_for(replica_server.url, stale_after=2.0))
+    await engine.start()
+    try:
+        await _stale_and_back(engine, replica)
+    finally:
+        await engine.stop()
+
+
+async def _stale_and_back(engine, replica):
     entry = engine.subscribe('ADAUSD')
     await live(entry)
     replica.freeze('ADAUSD')

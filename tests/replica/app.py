@@ -1,0 +1,148 @@
+"""The replica's Starlette app: symbol pages, assets, the two sockets, controls, and the motion loops."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import struct
+import zlib
+from pathlib import Path
+from typing import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+
+from . import controls, pages, sockets
+from .state import Market
+
+_EXCHANGE = re.compile(r'[A-Za-z0-9_]{1,20}')
+_SCRIPT = (Path(__file__).parent / 'static' / 'symbol_page.js').read_text(encoding='utf-8')
+_FONT = b'wOF2\x00\x01\x00\x00' + bytes(40)  # not a usable font: only the request matters
+LANDING = ['BTCUSD', 'ETHUSD', 'SOLUSD', 'ADAUSD', 'XRPUSD', 'DOGEUSD', 'BTCUSDT', 'SHIBUSDT']
+
+
+def _png(size: int = 16, rgb: tuple[int, int, int] = (41, 98, 255)) -> bytes:
+    """A tiny valid PNG, so an unblocked image really loads."""
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack('>I', len(data)) + tag + data + struct.pack('>I', zlib.crc32(tag + data) & 0xFFFFFFFF)
+    rows = b''.join(b'\x00' + bytes(rgb) * size for _ in range(size))
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', size, size, 8, 2, 0, 0, 0))
+            + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))
+
+
+_LOGO = _png()
+
+
+async def _held(request: Request, seconds: float) -> bool:
+    """Wait `seconds`, or less if the client goes away. True if the client is still there."""
+    async def disconnected() -> None:
+        while (await request.receive())['type'] != 'http.disconnect':
+            pass
+    sleeper = asyncio.ensure_future(asyncio.sleep(seconds))
+    watcher = asyncio.ensure_future(disconnected())
+    done, pending = await asyncio.wait({sleeper, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    return watcher not in done
+
+
+async def symbol_page(request: Request) -> Response:
+    market: Market = request.app.state.market
+    slug = request.path_params['slug']
+    exchange = request.query_params.get('exchange', 'BINANCE')
+    if '-' in slug:  # the path form /symbols/BINANCE-BTCUSDT/
+        exchange, slug = slug.split('-', 1)
+    ticker = slug
+    market.pages += 1
+    counters = market.counters(ticker)
+    if counters is not None:
+        counters.page_loads += 1
+    wait = market.troubles.hang_left(ticker)
+    if wait > 0 and not await _held(request, wait):
+        return Response(status_code=204)  # nobody is listening any more
+    status = market.troubles.failing(ticker)
+    if status is not None:
+        return HTMLResponse(pages.error_page(status), status_code=status)
+    state = market.symbols.get(ticker)  # case-sensitive, as TradingView's: btcusd is not found
+    if state is None or counters is None or not _EXCHANGE.fullmatch(exchange):
+        return HTMLResponse(pages.not_found_page(), status_code=404)
+    exchange = exchange.upper()
+    counters.served += 1
+    symbol = f'{exchange}:{ticker}'
+    # Odd loads name the main symbol in the extended form; the socket echoes it back verbatim in `n`.
+    main_name = '=' + json.dumps({'symbol': symbol, 'session': 'regular'}, separators=(',', ':')) \
+        if counters.served % 2 else symbol
+    related = [market.symbols[t] for t in market.related(ticker)]
+    html = pages.symbol_page(state, exchange, main_name, related, request.app.state.hashes)
+    return HTMLResponse(html, headers={'Cache-Control': 'no-store'})
+
+
+async def landing(request: Request) -> Response:
+    return HTMLResponse(pages.landing_page(LANDING))
+
+
+def _asset(media_type: str, body: bytes, counted: bool = True):  # type: ignore[no-untyped-def]
+    async def endpoint(request: Request) -> Response:
+        if counted:
+            request.app.state.market.asset_requests += 1
+        return Response(body, media_type=media_type, headers={'Cache-Control': 'no-store'})
+    return endpoint
+
+
+async def script(request: Request) -> Response:
+    return Response(_SCRIPT, media_type='application/javascript')
+
+
+async def robots(request: Request) -> Response:
+    return PlainTextResponse('User-agent: *\nDisallow: /_replica/\n')
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith('/_replica/'):
+        return JSONResponse({'ok': False, 'error': 'no such control'}, status_code=404)
+    if isinstance(exc, HTTPException) and exc.status_code != 404:
+        return PlainTextResponse(exc.detail, status_code=exc.status_code)
+    return HTMLResponse(pages.not_found_page(), status_code=404)
+
+
+def create_app(*, tick_interval: float = 1.0, seed: int | None = None, heartbeat_interval: float = 10.0,
+               noise_interval: float = 4.0) -> Starlette:
+    """A fresh replica: its own prices, counters and class-name hashes (random per call unless seeded)."""
+    market = Market.create(tick_interval, seed)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(sockets.tick_loop(market)),
+                 asyncio.create_task(sockets.heartbeat_loop(market, heartbeat_interval)),
+                 asyncio.create_task(sockets.noise_loop(market, noise_interval))]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    routes = [
+        Route('/', landing),
+        Route('/symbols/{slug}/', symbol_page),
+        Route('/static/symbol_page.js', script),
+        Route('/static/logo.png', _asset('image/png', _LOGO)),
+        Route('/static/coins/{name}.png', _asset('image/png', _LOGO)),
+        Route('/static/fonts/{name}', _asset('font/woff2', _FONT)),
+        Route('/favicon.ico', _asset('image/png', _LOGO, counted=False)),
+        Route('/robots.txt', robots),
+        WebSocketRoute('/socket.io/websocket', sockets.data_socket),
+        WebSocketRoute('/pushstream', sockets.push_socket),
+        *controls.routes,
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(sockets.TransportTap)],
+                    exception_handlers={404: not_found})
+    app.state.market = market
+    app.state.hashes = pages.make_hashes(market.rng)
+    return app

@@ -1,0 +1,175 @@
+"""Test controls under /_replica/. Each POST has taken effect (frames sent, sockets cut) when it answers.
+
+Bad input is a 400 with {"ok": false, "error": ...}; nothing here answers 500.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from typing import Any, Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .sockets import _push_quote, publish
+from .state import Market
+
+MAX_SECONDS = 86400.0
+
+
+class BadInput(ValueError):
+    pass
+
+
+def _market(request: Request) -> Market:
+    return request.app.state.market
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise BadInput('the body must be JSON')
+    if not isinstance(data, dict):
+        raise BadInput('the body must be a JSON object')
+    return data
+
+
+def _symbol(market: Market, body: dict[str, Any], required: bool = True) -> str | None:
+    value = body.get('symbol')
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or value not in market.symbols:
+        raise BadInput(f'unknown symbol: {value!r}' if isinstance(value, str) else '"symbol" must be a ticker')
+    return value
+
+
+def _number(body: dict[str, Any], key: str, low: float, high: float, default: float | None = None) -> float:
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not low <= value <= high:
+        raise BadInput(f'"{key}" must be a number from {low:g} to {high:g}')
+    return float(value)
+
+
+def _flag(body: dict[str, Any], key: str, default: bool) -> bool:
+    value = body.get(key, default)
+    if not isinstance(value, bool):
+        raise BadInput(f'"{key}" must be true or false')
+    return value
+
+
+Handler = Callable[[Market, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def _post(handler: Handler) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def endpoint(request: Request) -> JSONResponse:
+        try:
+            result = await handler(_market(request), await _body(request))
+        except BadInput as problem:
+            return JSONResponse({'ok': False, 'error': str(problem)}, status_code=400)
+        return JSONResponse({'ok': True, **result})
+    return endpoint
+
+
+async def set_price(market: Market, body: dict[str, Any]) -> dict[str, Any]:
+    ticker = _symbol(market, body)
+    assert ticker is not None
+    price = _number(body, 'price', 0, 1e12)
+    if price <= 0:
+        raise BadInput('"price" must be above 0')
+    state = market.symbols[ticker]
+    fields = state.set_price(price)
+    sent_at = time.time()
+    sockets = await publish(market, {ticker: fields})
+    return {'sent_at': sent_at, 'sockets': sockets, 'price': state.price, 'text': state.text,
+            'frozen': state.frozen}
+
+
+async def freeze(market: Market, body: dict[str, Any]) -> dict[str, Any]:
+    state = market.symbols[_symbol(market, body) or '']
+    state.frozen = _flag(body, 'frozen', True)
+    return {'frozen': state.frozen}
+
+
+async def drop(market: Market, body: dict[str, Any]) -> dict[str, Any]:
+    state = market.symbols[_symbol(market, body) or '']
+    dropped = list(state.mains)
+    for sock in dropped:
+        sock.kill()
+        market.close_socket(sock)
+    return {'dropped': len(dropped)}
+
+
+async def fail(market: Market, body: dict[str, Any]) -> dict[str, Any]:
+    ticker = _symbol(market, body, required=False)
+    status = _number(body, 'status', 400, 599, default=503)
+    if status != int(status) or status == 404:
+        raise BadInput('"status" must be an HTTP error status (429, 5xx)')
+    seconds = _number(body, 'seconds', 0, MAX_SECONDS)
+    market.troubles.fail[ticker] = (time.monotonic() + seconds, int(status))
+    return {'until_in': seconds}
+
+
+async def hang(market: Market, body: dict[str, Any]) -> dict[str, Any]:
+    ticker = _symbol(market, body, required=False)
+    seconds = _number(body, 'seconds', 0, MAX_SECONDS)
+    market.troubles.hang[ticker] = time.monotonic() + seconds
+    return {'until_in': seconds}
+
+
+async def dom_only(market: Market, body: dict[str, Any]) -> dict[str, Any]:
+    ticker = _symbol(market, body)
+    assert ticker is not None
+    state = market.symbols[ticker]
+    on = _flag(body, 'on', True)
+    changed, state.dom_only = state.dom_only != on, on
+    if changed and not state.frozen:
+        if on:  # the pushstream takes over at once, with the current price
+            for push in list(state.push_watchers):
+                for _, name in push.subs.get(ticker, ()):
+                    if not await push.send(_push_quote(name, state.price_fields())):
+                        market.close_socket(push)
+        else:  # the data socket resumes, with the current price
+            await publish(market, {ticker: state.price_fields()})
+    return {'on': on}
+
+
+async def tick(market: Market, body: dict[str, Any]) -> dict[str, Any]:
+    market.set_tick(max(0.0, _number(body, 'interval', -MAX_SECONDS, 3600)))
+    return {'interval': market.tick_interval}
+
+
+async def reset(market: Market, body: dict[str, Any]) -> dict[str, Any]:
+    market.reset()
+    return {}
+
+
+async def stats(request: Request) -> JSONResponse:
+    return JSONResponse(_market(request).stats())
+
+
+async def price(request: Request) -> JSONResponse:
+    state = _market(request).symbols.get(request.path_params['symbol'])
+    if state is None:
+        return JSONResponse({'ok': False, 'error': 'unknown symbol'}, status_code=400)
+    return JSONResponse({'price': state.price, 'text': state.text})
+
+
+routes = [
+    Route('/_replica/price', _post(set_price), methods=['POST']),
+    Route('/_replica/freeze', _post(freeze), methods=['POST']),
+    Route('/_replica/drop', _post(drop), methods=['POST']),
+    Route('/_replica/fail', _post(fail), methods=['POST']),
+    Route('/_replica/hang', _post(hang), methods=['POST']),
+    Route('/_replica/dom_only', _post(dom_only), methods=['POST']),
+    Route('/_replica/tick', _post(tick), methods=['POST']),
+    Route('/_replica/reset', _post(reset), methods=['POST']),
+    Route('/_replica/stats', stats, methods=['GET']),
+    Route('/_replica/price/{symbol}', price, methods=['GET']),
+]

@@ -1,0 +1,280 @@
+"""Market state, open sockets, test controls and counters. One `Market` per app, used on its event loop only."""
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from .formatting import decimals_for, price_text, round_price
+from .universe import Listing, default_universe, related_tickers
+
+SEND_TIMEOUT = 2.0  # a socket that cannot take a frame for this long is dropped, as a real server would
+# ...or one whose unsent backlog passes this, checked before each send. It stays below the transport's
+# 64 KiB high-water mark, so a send never waits on a slow reader (frames are a few KiB at most).
+MAX_BUFFERED = 32 * 1024
+PRICE_FIELDS = frozenset({'lp', 'ch', 'chp', 'lp_time', 'bid', 'ask', 'high_price', 'low_price'})
+UNKNOWN_TICKERS_KEPT = 1000  # bound the stats kept for unknown tickers, whatever clients ask for
+
+
+@dataclass(eq=False)
+class Socket:
+    """A websocket the replica pushes to. `subs`: ticker -> names as the client wrote them, per session."""
+    ws: WebSocket
+    transport: asyncio.Transport | None  # the TCP connection under it, when the server exposes it
+    subs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    open: bool = True
+
+    async def send(self, text: str) -> bool:
+        if not self.open:
+            return False
+        try:
+            if self.transport is None:
+                async with asyncio.timeout(SEND_TIMEOUT):
+                    await self.ws.send_text(text)
+            elif self.transport.get_write_buffer_size() > MAX_BUFFERED:
+                raise TimeoutError('slow reader')
+            else:  # the common case, kept cheap: this runs once per socket per update
+                await self.ws.send_text(text)
+            return True
+        except Exception:  # disconnected, or too slow: either way it is gone for us
+            self.kill()
+            return False
+
+    def kill(self) -> None:
+        """Abrupt close (no close frame): the browser sees code 1006, as when TradingView drops a session."""
+        self.open = False
+        if self.transport is not None:
+            self.transport.abort()
+
+
+@dataclass(eq=False)
+class DataSocket(Socket):
+    """The page's TradingView socket (/socket.io/websocket)."""
+    main: str | None = None  # the ticker of the page that opened it (from its `from=` query)
+    fields: dict[str, frozenset[str] | None] = field(default_factory=dict)  # quote session -> fields asked
+    beats: int = 0
+    unanswered: int = 0  # heartbeats sent since the last echo
+
+
+@dataclass(eq=False)
+class PushSocket(Socket):
+    """The page's /pushstream socket: plain JSON, news noise, and prices of dom_only symbols."""
+
+
+@dataclass
+class Counters:
+    page_loads: int = 0
+    served: int = 0  # pages actually rendered: its parity picks the main symbol's name form
+    sockets_opened: int = 0
+    sockets_closed: int = 0
+
+
+@dataclass(eq=False)
+class SymbolState:
+    listing: Listing
+    price: float
+    prev_close: float  # the 24 h reference that `ch` and `chp` are measured from
+    volume: float
+    lp_time: int
+    frozen: bool = False
+    dom_only: bool = False
+    counters: Counters = field(default_factory=Counters)
+    mains: set[DataSocket] = field(default_factory=set)
+    watchers: set[DataSocket] = field(default_factory=set)
+    push_watchers: set[PushSocket] = field(default_factory=set)
+
+    @property
+    def small_decimals(self) -> int:
+        return self.listing.coin.small_decimals
+
+    @property
+    def text(self) -> str:
+        return price_text(self.price, self.small_decimals)
+
+    @property
+    def change(self) -> float:
+        return round(self.price - self.prev_close, decimals_for(self.price, self.small_decimals))
+
+    @property
+    def change_percent(self) -> float:
+        return round((self.price - self.prev_close) / self.prev_close * 100, 2)
+
+    def price_fields(self) -> dict[str, Any]:
+        return {'lp': self.price, 'ch': self.change, 'chp': self.change_percent, 'lp_time': self.lp_time}
+
+    def set_price(self, price: float) -> dict[str, Any]:
+        self.price = round_price(price, self.small_decimals)
+        self.lp_time = int(time.time())
+        return self.price_fields()
+
+    def snapshot(self, exchange: str) -> dict[str, Any]:
+        """Every field the first qsd carries."""
+        listing, coin = self.listing, self.listing.coin
+        decimals = decimals_for(self.price, self.small_decimals)
+        spread = 10 ** -decimals
+        return {
+            **self.price_fields(), 'volume': self.volume, 'currency_code': listing.currency,
+            'bid': round(self.price - spread, decimals), 'ask': round(self.price + spread, decimals),
+            'high_price': round(max(self.price, self.prev_close) * 1.012, decimals),
+            'low_price': round(min(self.price, self.prev_close) * 0.991, decimals),
+            'open_price': self.prev_close, 'prev_close_price': self.prev_close,
+            'description': listing.description, 'local_description': f'{coin.local_name} / {listing.currency}',
+            'exchange': exchange, 'type': 'spot', 'short_name': listing.ticker,
+            'pro_name': f'{exchange}:{listing.ticker}', 'original_name': f'{exchange}:{listing.ticker}',
+            'pricescale': 10 ** decimals, 'minmov': 1, 'fractional': False,
+            'current_session': 'market', 'update_mode': 'streaming', 'is_tradable': True,
+            'base-currency-logoid': f'crypto/XTVC{coin.base}', 'currency-logoid': 'country/US',
+        }
+
+    def stats(self) -> dict[str, Any]:
+        c = self.counters
+        return {'page_loads': c.page_loads, 'sockets_open': len(self.mains), 'sockets_opened': c.sockets_opened,
+                'sockets_closed': c.sockets_closed, 'price': self.price, 'frozen': self.frozen,
+                'dom_only': self.dom_only, 'watchers': len(self.watchers) + len(self.push_watchers)}
+
+
+@dataclass
+class Troubles:
+    """Failure windows set by the controls. Key None means every symbol."""
+    fail: dict[str | None, tuple[float, int]] = field(default_factory=dict)  # -> (until, status)
+    hang: dict[str | None, float] = field(default_factory=dict)  # -> until
+
+    def failing(self, ticker: str) -> int | None:
+        now = time.monotonic()
+        for key in (ticker, None):
+            until, status = self.fail.get(key, (0.0, 0))
+            if until > now:
+                return status
+        return None
+
+    def hang_left(self, ticker: str) -> float:
+        now = time.monotonic()
+        return max(0.0, *(self.hang.get(key, 0.0) - now for key in (ticker, None)))
+
+
+@dataclass(eq=False)
+class Market:
+    tick_interval: float
+    rng: random.Random
+    symbols: dict[str, SymbolState] = field(default_factory=dict)
+    unknown: dict[str, Counters] = field(default_factory=dict)
+    troubles: Troubles = field(default_factory=Troubles)
+    data_sockets: set[DataSocket] = field(default_factory=set)
+    push_sockets: set[PushSocket] = field(default_factory=set)
+    pages: int = 0
+    asset_requests: int = 0
+    tick_changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @classmethod
+    def create(cls, tick_interval: float, seed: int | None) -> Market:
+        market = cls(tick_interval=tick_interval, rng=random.Random(seed))
+        now = int(time.time())
+        for ticker, listing in default_universe().items():
+            # USDT books trade a hair away from USD ones; yesterday's close is within a few percent.
+            start = listing.coin.price * (1.0003 if listing.currency == 'USDT' else 1.0)
+            start = round_price(start, listing.coin.small_decimals)
+            prev_close = round_price(start * market.rng.uniform(0.97, 1.03), listing.coin.small_decimals)
+            volume = round(listing.coin.supply * market.rng.uniform(0.002, 0.01), 2)  # 24 h, in coins
+            market.symbols[ticker] = SymbolState(listing, start, prev_close, volume, now)
+        return market
+
+    def related(self, ticker: str) -> list[str]:
+        return related_tickers(self.symbols[ticker].listing, {t: s.listing for t, s in self.symbols.items()})
+
+    def counters(self, ticker: str) -> Counters | None:
+        if ticker in self.symbols:
+            return self.symbols[ticker].counters
+        if ticker not in self.unknown and len(self.unknown) >= UNKNOWN_TICKERS_KEPT:
+            return None
+        return self.unknown.setdefault(ticker, Counters())
+
+    # --- sockets -------------------------------------------------------------------------------
+
+    def open_data(self, sock: DataSocket) -> None:
+        self.data_sockets.add(sock)
+        if sock.main in self.symbols:
+            state = self.symbols[sock.main]
+            state.mains.add(sock)
+            state.counters.sockets_opened += 1
+
+    def close_socket(self, sock: Socket) -> None:
+        """Forget a socket everywhere. Idempotent: drop, send failures and the handler's exit all call it."""
+        sock.open = False
+        for ticker in sock.subs:
+            state = self.symbols[ticker]
+            state.watchers.discard(sock)  # type: ignore[arg-type]
+            state.push_watchers.discard(sock)  # type: ignore[arg-type]
+        sock.subs.clear()
+        if isinstance(sock, DataSocket) and sock in self.data_sockets:
+            self.data_sockets.discard(sock)
+            if sock.main in self.symbols:
+                state = self.symbols[sock.main]
+                state.mains.discard(sock)
+                state.counters.sockets_closed += 1
+        self.push_sockets.discard(sock)  # type: ignore[arg-type]
+
+    def subscribe(self, sock: Socket, ticker: str, session: str, name: str) -> None:
+        state = self.symbols[ticker]
+        (state.push_watchers if isinstance(sock, PushSocket) else state.watchers).add(sock)  # type: ignore
+        names = sock.subs.setdefault(ticker, [])
+        if (session, name) not in names:
+            names.append((session, name))
+
+    def unsubscribe(self, sock: Socket, ticker: str, session: str) -> None:
+        names = [n for n in sock.subs.get(ticker, []) if n[0] != session]
+        if names:
+            sock.subs[ticker] = names
+        elif ticker in sock.subs:
+            del sock.subs[ticker]
+            self.symbols[ticker].watchers.discard(sock)  # type: ignore[arg-type]
+
+    # --- motion ----------------------------------------------------------------------------------
+
+    def step(self) -> dict[str, dict[str, Any]]:
+        """One tick of random motion for every watched, unfrozen symbol: what changed, per ticker."""
+        updates: dict[str, dict[str, Any]] = {}
+        for ticker, state in self.symbols.items():
+            if state.frozen or not (state.watchers or state.push_watchers):
+                continue
+            roll = self.rng.random()
+            if roll < 0.25:
+                continue  # quiet this tick: real symbols update every 1-4 s, not on a clock
+            if roll < 0.4:
+                state.volume = round(state.volume + self.rng.uniform(0.01, 5) * 10, 2)
+                updates[ticker] = {'volume': state.volume}
+                continue
+            tick = 10 ** -decimals_for(state.price, state.small_decimals)
+            move = state.price * self.rng.gauss(0, 0.0004)
+            if abs(move) < tick:
+                move = tick if self.rng.random() < 0.5 else -tick
+            if state.price + move <= tick:
+                move = tick
+            updates[ticker] = state.set_price(state.price + move)
+        return updates
+
+    # --- controls --------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        self.troubles = Troubles()
+        self.pages = self.asset_requests = 0
+        self.unknown.clear()
+        for state in self.symbols.values():
+            state.frozen = state.dom_only = False
+            state.counters = Counters()
+
+    def set_tick(self, interval: float) -> None:
+        self.tick_interval = interval
+        self.tick_changed.set()
+
+    def stats(self) -> dict[str, Any]:
+        symbols = {t: s.stats() for t, s in self.symbols.items()}
+        for ticker, c in self.unknown.items():
+            symbols[ticker] = {'page_loads': c.page_loads, 'sockets_open': 0, 'sockets_opened': 0,
+                               'sockets_closed': 0, 'price': None}
+        return {'symbols': symbols, 'asset_requests': self.asset_requests, 'pages': self.pages,
+                'data_sockets_open': len(self.data_sockets), 'pushstreams_open': len(self.push_sockets),
+                'tick_interval': self.tick_interval}
