@@ -9,9 +9,9 @@ import httpx
 from bench.common import chromium_rss_mb, summary_ms
 from scraper import PriceEngine, PriceEntry, Settings, Status
 from tests.replica import ReplicaServer
+from tests.replica.universe import default_universe
 
-SYMBOLS = ['BTCUSD', 'ETHUSD', 'ADAUSD', 'SOLUSD', 'XRPUSD', 'DOGEUSD', 'BNBUSD', 'LTCUSD', 'DOTUSD', 'AVAXUSD',
-           'LINKUSD', 'TRXUSD', 'MATICUSD', 'ATOMUSD', 'XLMUSD', 'ETCUSD', 'FILUSD', 'NEARUSD', 'APTUSD', 'UNIUSD']
+SYMBOLS = sorted(t for t in default_universe() if t.endswith('USD'))[:50]
 
 
 async def wait_for(condition, timeout: float = 30.0) -> None:
@@ -41,7 +41,7 @@ async def measure(changes: int = 100, tabs: int = 20) -> tuple[list[dict], dict]
                 first_price.append(time.perf_counter() - started)
                 if count in (1, 10, 20):
                     memory[count] = chromium_rss_mb()
-            latency = await _change_latency(control, engine.entry('BTCUSD'), arrivals, changes)
+            latency = await _change_latency(control, engine.entry(SYMBOLS[0]), arrivals, changes)
     finally:
         await engine.stop()
         replica.stop()

@@ -54,11 +54,15 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
     parser.add_argument('--chromium', dest='chromium_path', default=env.get('CHROMIUM_PATH') or None)
     parser.add_argument('--max-symbols', type=int, default=int(env.get('MAX_SYMBOLS', default.max_symbols)))
     parser.add_argument('--stale-after', type=float, default=float(env.get('STALE_AFTER', default.stale_after)))
+    parser.add_argument('--max-tickers-per-browser', type=int,
+                        default=int(env.get('MAX_TICKERS_PER_BROWSER', default.max_tickers_per_browser)))
     parser.add_argument('--demo', action='store_true', default=_env_flag(env, 'DEMO'),
                         help='serve the bundled TradingView replica and watch it (works offline)')
     args = parser.parse_args(argv)
     if not 1 <= args.max_symbols <= 500:
         parser.error('--max-symbols must be between 1 and 500')
+    if not 1 <= args.max_tickers_per_browser <= 200:
+        parser.error('--max-tickers-per-browser must be between 1 and 200')
     if not args.exchange.isalnum():
         parser.error('--exchange must be letters and digits, e.g. BINANCE')
     known = {f.name for f in fields(Settings)}

@@ -1,0 +1,64 @@
+"""JSON for programs and operators: /health for probes, /api/tickers for everything being watched."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from fastapi.responses import JSONResponse
+from nicegui import app, binding
+
+from scraper import PriceEngine
+
+from .metrics import connected_clients
+
+
+def _iso(epoch: float | None) -> str | None:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat() if epoch is not None else None
+
+
+def health(engine: PriceEngine) -> tuple[dict, int]:
+    browser = engine.browser
+    failed = browser.state == 'failed'
+    status = 'failed' if failed else 'ok' if browser.state == 'running' else 'degraded'
+    body = {
+        'status': status,
+        'browser': {'state': browser.state, 'error': browser.error or None, 'open_tabs': browser.open_tabs},
+        'symbols': len(engine.symbols),
+        'connected_clients': connected_clients(),
+        # Everything is bound push-style to bindable properties; a non-zero count would mean polling crept in.
+        'binding_active_links': len(binding.active_links),
+    }
+    return body, 503 if failed else 200
+
+
+def tickers(engine: PriceEngine) -> list[dict]:
+    rows = []
+    for symbol in engine.symbols:
+        entry = engine.entry(symbol)
+        if entry is None:  # unsubscribed between the two lookups
+            continue
+        rows.append({
+            'symbol': entry.symbol,
+            'price': entry.price,
+            'price_text': entry.price_text,
+            'change': entry.change,
+            'change_percent': entry.change_percent,
+            'currency': entry.currency,
+            'status': entry.status,
+            'message': entry.message,
+            'updated_at': entry.updated_at,
+            'updated_at_iso': _iso(entry.updated_at),
+            'source': entry.source,
+            'viewers': engine.viewers(symbol),
+        })
+    return rows
+
+
+def register(engine: PriceEngine) -> None:
+    @app.get('/health', include_in_schema=False)
+    def health_route() -> JSONResponse:
+        body, status_code = health(engine)
+        return JSONResponse(body, status_code=status_code)
+
+    @app.get('/api/tickers')
+    def tickers_route() -> JSONResponse:
+        return JSONResponse({'tickers': tickers(engine)})

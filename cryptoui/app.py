@@ -1,0 +1,56 @@
+"""Wiring: one price engine for the whole process, started and stopped with NiceGUI, plus every route."""
+from __future__ import annotations
+
+import logging
+import secrets
+import signal
+from types import FrameType
+
+from nicegui import app, ui
+
+from scraper import PriceEngine, Settings
+
+from . import api, connection, dashboard, theme
+from .metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" '
+           'fill="#4f46e5"/><path d="M6 22l6-7 5 4 9-11" fill="none" stroke="#fff" stroke-width="3" '
+           'stroke-linecap="round" stroke-linejoin="round"/></svg>')
+
+
+def storage_secret(settings: Settings) -> str:
+    if settings.storage_secret:
+        return settings.storage_secret
+    # Without a fixed secret the session cookies, and so each browser's list, do not survive a restart.
+    log.warning('STORAGE_SECRET is not set: ticker lists will be forgotten when the app restarts '
+                '(./run.sh sets it for you)')
+    return secrets.token_urlsafe(32)
+
+
+def _exit_after_graceful_shutdown(signum: int, _: FrameType | None) -> None:
+    # Uvicorn catches SIGINT/SIGTERM, shuts down (closing every tab and Chromium), restores the previous
+    # handlers and raises the signal again. By then the stop was orderly, so exit with success.
+    log.info('stopped by %s', signal.Signals(signum).name)
+    raise SystemExit(0)
+
+
+def run(settings: Settings) -> None:
+    engine = PriceEngine(settings)
+    metrics = Metrics(engine)
+    theme.install()
+    connection.install()
+    dashboard.register(dashboard.Services(engine, settings, metrics))
+    api.register(engine)
+    metrics.register_route()
+    # Startup handlers run as tasks: the page serves at once and /health says 'degraded' until Chromium is up.
+    app.on_startup(engine.start)
+    # Uvicorn turns SIGINT/SIGTERM into this shutdown: every tab and Chromium itself are closed.
+    app.on_shutdown(engine.stop)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _exit_after_graceful_shutdown)
+    ui.run(host=settings.host, port=settings.port, title='Crypto Tracker', reload=False, show=False,
+           storage_secret=storage_secret(settings), favicon=FAVICON, dark=None, language='en-US',
+           show_welcome_message=False,
+           timeout_graceful_shutdown=5)

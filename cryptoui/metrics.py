@@ -1,0 +1,88 @@
+"""Prometheus metrics on a registry of our own (the global one would mix in whatever else is imported)."""
+from __future__ import annotations
+
+import time
+
+from fastapi import Response
+from nicegui import Client, app, binding
+from nicegui.binding import BindableProperty
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from scraper import PriceEngine, PriceEntry, Status
+
+TROUBLE = {Status.ERROR.value, Status.RECONNECTING.value}
+# From sub-millisecond (the usual in-process push) to seconds (a blocked event loop).
+LATENCY_BUCKETS = (.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5)
+
+
+def connected_clients() -> int:
+    """Pages whose browser holds a live socket to us right now."""
+    return sum(1 for client in list(Client.instances.values()) if client.has_socket_connection)
+
+
+class _StatusWatcher:
+    """Bound to one entry's status: counts each transition into trouble, pushed by the binding."""
+    status = BindableProperty(on_change=lambda watcher, status: watcher._changed(status))
+
+    def __init__(self, entry: PriceEntry, errors: Counter) -> None:
+        self.entry = entry
+        self._errors = errors
+        self.status = entry.status
+        binding.bind_from(self, 'status', entry, 'status')
+
+    def _changed(self, status: str) -> None:
+        if status in TROUBLE:
+            self._errors.labels(symbol=self.entry.symbol).inc()
+
+
+class Metrics:
+    def __init__(self, engine: PriceEngine) -> None:
+        self.registry = CollectorRegistry()
+        self._engine = engine
+        # Gauges are computed when Prometheus scrapes, so nothing runs between scrapes.
+        self._gauge('cryptotracker_connected_clients', 'Browser pages connected now', connected_clients)
+        self._gauge('cryptotracker_active_symbols', 'Symbols watched now', lambda: len(engine.symbols))
+        self._gauge('cryptotracker_open_tabs', 'Chromium tabs open now', lambda: engine.browser.open_tabs)
+        self._gauge('cryptotracker_browser_up', '1 while Chromium is running',
+                    lambda: 1 if engine.browser.state == 'running' else 0)
+        self.price_updates = Counter('cryptotracker_price_updates', 'Price changes received, by symbol',
+                                     ['symbol'], registry=self.registry)
+        self.scrape_errors = Counter('cryptotracker_scrape_errors',
+                                     'Transitions into error or reconnecting, by symbol',
+                                     ['symbol'], registry=self.registry)
+        self.push_latency = Histogram('cryptotracker_update_push_seconds',
+                                      'Time from a source update to its push into the bound UI elements',
+                                      buckets=LATENCY_BUCKETS, registry=self.registry)
+        self._status_watchers: dict[str, _StatusWatcher] = {}
+        engine.on_price(self._on_price)
+
+    def _gauge(self, name: str, documentation: str, read) -> None:
+        Gauge(name, documentation, registry=self.registry).set_function(read)
+
+    def _on_price(self, entry: PriceEntry) -> None:
+        # The engine calls this after the entry's fields changed, i.e. after the bindings pushed the new
+        # price into every card showing it.
+        self.price_updates.labels(symbol=entry.symbol).inc()
+        if entry.updated_at is not None:
+            self.push_latency.observe(max(0.0, time.time() - entry.updated_at))
+
+    def track(self, entry: PriceEntry) -> None:
+        """Count status troubles of an entry once, however many pages show it."""
+        watcher = self._status_watchers.get(entry.symbol)
+        if watcher is not None and watcher.entry is entry:
+            return
+        self.untrack(entry.symbol)
+        self._status_watchers[entry.symbol] = _StatusWatcher(entry, self.scrape_errors)
+
+    def untrack_if_unwatched(self, symbol: str) -> None:
+        if self._engine.entry(symbol) is None:
+            self.untrack(symbol)
+
+    def untrack(self, symbol: str) -> None:
+        if watcher := self._status_watchers.pop(symbol, None):
+            binding.remove([watcher])
+
+    def register_route(self) -> None:
+        @app.get('/metrics', include_in_schema=False)
+        def metrics() -> Response:
+            return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,103 @@
+"""Look and feel: colours, the responsive grid, price flashes, and the remembered light/dark choice."""
+from __future__ import annotations
+
+from nicegui import app, ui
+
+UP = '#16a34a'
+DOWN = '#dc2626'
+
+# Served in <head> so the first paint is already styled (ui.add_css injects via JavaScript after load).
+# Breakpoints follow Quasar's: one column on phones, two from 600 px (tablets), three from 1024 px,
+# four from 1440 px (desktop).
+CSS = f"""
+<style>
+:root {{ --up: {UP}; --down: {DOWN}; --muted: #64748b; --page: #f1f5f9; --card: #ffffff; --line: #e2e8f0; }}
+body.body--dark {{ --muted: #94a3b8; --page: #0b1120; --card: #111827; --line: #1f2937; }}
+body {{ background: var(--page); }}
+html, body {{ overflow-x: hidden; }}
+.app-header {{ background: linear-gradient(90deg, #0f172a, #1e1b4b); }}
+.brand {{ font-weight: 700; letter-spacing: .01em; font-size: 1.15rem; white-space: nowrap; }}
+.nicegui-content {{ padding: 0; }}  /* .page-body pads instead, tighter on phones */
+.page-body {{ width: 100%; max-width: 1600px; margin: 0 auto; padding: 1rem .875rem 2rem; gap: 1rem; }}
+@media (min-width: 600px) {{ .page-body {{ padding: 1.75rem 1.75rem 2.5rem; gap: 1.5rem; }} }}
+.add-form {{ width: 100%; max-width: 560px; gap: .75rem; align-items: flex-start; flex-wrap: nowrap; }}
+.add-form .q-field {{ flex: 1 1 auto; min-width: 0; }}
+.add-form .q-field__messages {{ white-space: normal; line-height: 1.3; }}
+.add-button {{ height: 56px; min-width: 88px; }}
+.tap-target {{ min-width: 44px; min-height: 44px; }}
+
+.ticker-grid {{ display: grid; grid-template-columns: minmax(0, 1fr); gap: 1rem; width: 100%; }}
+@media (min-width: 600px) {{ .ticker-grid {{ grid-template-columns: repeat(2, minmax(0, 1fr)); }} }}
+@media (min-width: 1024px) {{ .ticker-grid {{ grid-template-columns: repeat(3, minmax(0, 1fr)); }} }}
+@media (min-width: 1440px) {{ .ticker-grid {{ grid-template-columns: repeat(4, minmax(0, 1fr)); }} }}
+
+.ticker-card {{ background: var(--card); border: 1px solid var(--line); border-radius: 14px;
+  box-shadow: 0 1px 2px rgba(15, 23, 42, .06); padding: 1rem 1rem 1.1rem 1.25rem; gap: .35rem;
+  min-width: 0; position: relative; overflow: hidden; }}
+.ticker-card::before {{ content: ''; position: absolute; left: 0; top: 0; bottom: 0; width: 4px; background: var(--line); }}
+.ticker-card[data-status="live"]::before {{ background: #6366f1; }}
+.ticker-card[data-status="stale"]::before {{ background: #f59e0b; }}
+.ticker-card[data-status="error"]::before {{ background: var(--down); }}
+.ticker-card[data-status="error"] {{ border-color: color-mix(in srgb, var(--down) 45%, var(--line)); }}
+.ticker-card .symbol {{ font-weight: 700; font-size: 1.05rem; letter-spacing: .04em; }}
+.ticker-card .currency {{ color: var(--muted); font-size: .8rem; font-weight: 600; }}
+.ticker-card .price {{ font-size: 2rem; line-height: 1.15; font-weight: 650; font-variant-numeric: tabular-nums;
+  border-radius: 8px; padding: 0 .25rem; margin-left: -.25rem; overflow-wrap: anywhere; }}
+.ticker-card .placeholder {{ color: var(--muted); }}
+.ticker-card .change-percent {{ padding: .05rem .5rem; border-radius: 999px;
+  background: color-mix(in srgb, currentColor 12%, transparent); }}
+.ticker-card .changes {{ gap: .6rem; font-variant-numeric: tabular-nums; font-weight: 600; min-height: 1.5rem; }}
+.ticker-card .message {{ color: var(--muted); font-size: .85rem; line-height: 1.3; overflow-wrap: anywhere; }}
+.ticker-card[data-status="error"] .message {{ color: var(--down); font-weight: 600; }}
+.ticker-card[data-status="error"] .price, .ticker-card[data-status="error"] .changes {{ display: none; }}
+.ticker-card[data-status="connecting"] .changes {{ visibility: hidden; }}
+.signed-up {{ color: var(--up); }}
+.signed-down {{ color: var(--down); }}
+.signed-flat {{ color: var(--muted); }}
+
+/* Two identical animations per direction: swapping the class name restarts the flash on every move. */
+@keyframes flash-up-a {{ from {{ background: color-mix(in srgb, var(--up) 30%, transparent); color: var(--up); }} }}
+@keyframes flash-up-b {{ from {{ background: color-mix(in srgb, var(--up) 30%, transparent); color: var(--up); }} }}
+@keyframes flash-down-a {{ from {{ background: color-mix(in srgb, var(--down) 30%, transparent); color: var(--down); }} }}
+@keyframes flash-down-b {{ from {{ background: color-mix(in srgb, var(--down) 30%, transparent); color: var(--down); }} }}
+.flash-up-a {{ animation: flash-up-a .9s ease-out; }}
+.flash-up-b {{ animation: flash-up-b .9s ease-out; }}
+.flash-down-a {{ animation: flash-down-a .9s ease-out; }}
+.flash-down-b {{ animation: flash-down-b .9s ease-out; }}
+@media (prefers-reduced-motion: reduce) {{ [class*="flash-"] {{ animation-duration: .01s; }} }}
+
+.empty-state {{ color: var(--muted); text-align: center; padding: 2.5rem 1rem; border: 2px dashed var(--line);
+  border-radius: 14px; width: 100%; }}
+
+/* The theme button shows the theme it switches to. */
+.theme-toggle .to-light {{ display: none; }}
+body.body--dark .theme-toggle .to-light {{ display: inline-flex; }}
+body.body--dark .theme-toggle .to-dark {{ display: none; }}
+</style>
+"""
+
+
+def install() -> None:
+    """Styles and colours shared by every page; call once before ui.run."""
+    ui.add_head_html(CSS, shared=True)
+
+
+def apply_colors() -> None:
+    ui.colors(primary='#4f46e5', positive=UP, negative=DOWN)
+
+
+def dark_mode_toggle() -> None:
+    """Follow the system theme until the person picks one; remember the pick for this browser."""
+    dark = ui.dark_mode(app.storage.user.get('dark'))  # None = auto, i.e. the system preference
+
+    async def flip() -> None:
+        # In auto mode only the browser knows which theme is showing, so ask it before flipping.
+        showing_dark = await ui.run_javascript('document.body.classList.contains("body--dark")')
+        dark.value = not showing_dark
+        app.storage.user['dark'] = dark.value
+
+    with ui.button(on_click=flip).props('flat round color=white aria-label="Toggle dark theme"') \
+            .classes('theme-toggle tap-target'):
+        ui.icon('dark_mode').classes('to-dark')
+        ui.icon('light_mode').classes('to-light')
+        ui.tooltip('Light or dark theme')

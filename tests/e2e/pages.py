@@ -1,0 +1,48 @@
+"""What a person does on the dashboard, as Playwright steps."""
+from __future__ import annotations
+
+from playwright.sync_api import Locator, Page, expect
+
+
+def ticker_input(page: Page) -> Locator:
+    return page.get_by_label('Ticker')
+
+
+def add(page: Page, text: str, *, press_enter: bool = True) -> None:
+    field = ticker_input(page)
+    field.fill(text)
+    if press_enter:
+        field.press('Enter')
+    else:
+        page.get_by_role('button', name='Add', exact=True).click()
+
+
+def add_ticker(page: Page, text: str) -> None:
+    """Add a ticker that is accepted, and wait until the page is ready for the next one."""
+    add(page, text)
+    expect(card(page, text.strip().upper())).to_be_visible()
+    # The server clears the field after a successful add; typing on before that lands would be lost.
+    expect(ticker_input(page)).to_have_value('')
+
+
+def card(page: Page, symbol: str) -> Locator:
+    return page.locator(f'[data-symbol="{symbol}"]')
+
+
+def field_message(page: Page) -> Locator:
+    return page.locator('.add-form [role="alert"]')
+
+
+def shown_symbols(page: Page) -> list[str]:
+    return page.locator('[data-symbol]').evaluate_all('cards => cards.map(card => card.dataset.symbol)')
+
+
+def expect_live(page: Page, symbol: str, price_text: str | None = None) -> None:
+    expect(card(page, symbol)).to_have_attribute('data-status', 'live')
+    if price_text is not None:
+        expect(card(page, symbol).locator('.price')).to_have_text(price_text)
+
+
+def expect_field_message(page: Page, text: str) -> None:
+    # Quasar fades the old message out while the new one fades in: wait until only the new one is left.
+    expect(field_message(page)).to_have_text([text])

@@ -1,0 +1,263 @@
+"""The page as a person uses it, against one app subprocess for the whole module.
+
+Each test uses symbols no other test here uses, so a tab still closing from an earlier test cannot
+change what a later one counts.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from scraper import InvalidSymbol, normalize_symbol
+from scraper.parsing import format_price
+from tests.e2e.pages import (add, add_ticker, card, expect_field_message, expect_live, field_message, shown_symbols,
+                             ticker_input)
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_ticker_shows_a_spinner_then_its_price_then_follows_the_source(dashboard: Page, replica):
+    replica.hang(1.5, symbol='BTCUSD')  # the source is slow, so the connecting state is visible
+    add(dashboard, 'btcusd')
+    btc = card(dashboard, 'BTCUSD')
+    expect(btc).to_have_attribute('data-status', 'connecting')
+    expect(btc.get_by_role('progressbar')).to_be_visible()
+    expect(btc.locator('.symbol')).to_have_text('BTCUSD')
+
+    expect_live(dashboard, 'BTCUSD', format_price(replica.price('BTCUSD')))
+    expect(btc.get_by_role('progressbar')).to_be_hidden()
+    expect(ticker_input(dashboard)).to_have_value('')
+
+    replica.set_price('BTCUSD', 91234.57)
+    expect(btc.locator('.price')).to_have_text('91,234.57')
+    expect(btc.locator('.price')).to_have_class(re.compile(r'flash-down-[ab]'))
+    replica.set_price('BTCUSD', 91300.01)
+    expect(btc.locator('.price')).to_have_text('91,300.01')
+    expect(btc.locator('.price')).to_have_class(re.compile(r'flash-up-[ab]'))
+    expect(btc.locator('.change-percent')).to_have_class(re.compile(r'signed-(up|down)'))
+
+
+def test_cards_are_alphabetical_whatever_the_order_of_adding(dashboard: Page, replica):
+    for symbol in ('ETHUSD', 'ADAUSD', 'SOLUSD', 'BTCUSD'):
+        add_ticker(dashboard, symbol)
+    assert shown_symbols(dashboard) == ['ADAUSD', 'BTCUSD', 'ETHUSD', 'SOLUSD']
+
+
+def test_removing_a_card_closes_its_source_tab(dashboard: Page, replica, app_server):
+    add_ticker(dashboard, 'LTCUSD')
+    expect_live(dashboard, 'LTCUSD')
+    assert replica.stats('LTCUSD')['sockets_open'] == 1
+
+    dashboard.get_by_role('button', name='Remove LTCUSD').click()
+    expect(card(dashboard, 'LTCUSD')).to_have_count(0)
+    wait_until(lambda: replica.stats('LTCUSD')['sockets_open'] == 0, 10, 'LTCUSD socket closed')
+    assert 'LTCUSD' not in app_server.tickers()
+
+    dashboard.reload()  # and it stays removed
+    expect(dashboard.locator('.empty-state')).to_be_visible()
+    assert shown_symbols(dashboard) == []
+
+
+def test_two_browsers_on_one_symbol_share_one_tab(dashboard: Page, new_context, replica, app_server):
+    add_ticker(dashboard, 'XRPUSD')
+    price_text = format_price(replica.price('XRPUSD'))
+    expect_live(dashboard, 'XRPUSD', price_text)
+
+    other = new_context().new_page()
+    other.goto(app_server.url)
+    add_ticker(other, 'XRPUSD')
+    xrp = card(other, 'XRPUSD')
+    # The cached price arrives with the card itself: no spinner, no waiting.
+    assert xrp.locator('.price').inner_text() == price_text
+    assert xrp.get_by_role('progressbar').is_hidden()
+
+    assert replica.stats('XRPUSD')['page_loads'] == 1
+    assert app_server.tickers()['XRPUSD']['viewers'] == 2
+    replica.set_price('XRPUSD', 2.5)
+    for page in (dashboard, other):
+        expect(card(page, 'XRPUSD').locator('.price')).to_have_text('2.50')
+    assert replica.stats('XRPUSD')['page_loads'] == 1
+
+
+def test_tabs_of_one_browser_show_the_same_list(dashboard: Page, replica, app_server):
+    second_tab = dashboard.context.new_page()
+    second_tab.goto(app_server.url)
+    add_ticker(dashboard, 'UNIUSD')
+    expect_live(second_tab, 'UNIUSD')
+    second_tab.get_by_role('button', name='Remove UNIUSD').click()
+    expect(card(dashboard, 'UNIUSD')).to_have_count(0)
+    wait_until(lambda: 'UNIUSD' not in app_server.tickers(), 5, 'UNIUSD released by both tabs')
+
+
+def test_an_unknown_ticker_shows_an_error_on_its_card(dashboard: Page, replica):
+    add_ticker(dashboard, 'NOPEUSD')
+    nope = card(dashboard, 'NOPEUSD')
+    expect(nope).to_have_attribute('data-status', 'error')
+    expect(nope.locator('.message')).to_contain_text('NOPEUSD was not found')
+    expect(nope.get_by_role('progressbar')).to_be_hidden()
+    expect(nope.locator('.price')).to_be_hidden()
+
+
+BAD_INPUTS = ['', '   ', 'BTC USD', 'X' * 100, '../x', '<script>', '<b>BTC</b>', 'BTC/USD', 'BTCÜSD', 'биткоин',
+              '"><img src=x>', "a'];x"]
+
+
+def test_bad_input_is_explained_under_the_field_which_keeps_the_text(dashboard: Page, app_server):
+    for index, text in enumerate(BAD_INPUTS):
+        with pytest.raises(InvalidSymbol) as problem:
+            normalize_symbol(text)
+        add(dashboard, text, press_enter=index % 2 == 0)  # Enter and the button alike
+        expect_field_message(dashboard, str(problem.value))
+        expect(ticker_input(dashboard)).to_have_value(text)
+        assert shown_symbols(dashboard) == []
+    # Nothing typed reached the page as markup.
+    assert dashboard.locator('img[src="x"], b:text("BTC")').count() == 0
+    dashboard.reload()
+    assert shown_symbols(dashboard) == []
+
+
+def test_adding_a_ticker_already_shown_says_so_and_changes_nothing(dashboard: Page, replica, app_server):
+    add_ticker(dashboard, 'DOTUSD')
+    expect_live(dashboard, 'DOTUSD')
+    add(dashboard, ' dotusd ')
+    expect_field_message(dashboard, 'DOTUSD is already on your list.')
+    expect(ticker_input(dashboard)).to_have_value(' dotusd ')
+    assert shown_symbols(dashboard) == ['DOTUSD']
+    assert app_server.tickers()['DOTUSD']['viewers'] == 1
+
+    ticker_input(dashboard).fill('DOTUSDT')  # typing again clears the message
+    expect(field_message(dashboard)).to_have_count(0)
+
+
+def test_a_reload_keeps_the_list_and_the_source_tabs(dashboard: Page, replica):
+    for symbol in ('LINKUSD', 'AVAXUSD'):
+        add_ticker(dashboard, symbol)
+        expect_live(dashboard, symbol)
+    dashboard.reload()
+    expect_live(dashboard, 'AVAXUSD', format_price(replica.price('AVAXUSD')))
+    assert shown_symbols(dashboard) == ['AVAXUSD', 'LINKUSD']
+    # The new page subscribed before the old one was let go: the tabs were never rebuilt.
+    assert replica.stats('AVAXUSD')['page_loads'] == 1
+    assert replica.stats('LINKUSD')['page_loads'] == 1
+
+
+def test_closing_the_last_viewer_closes_the_tab(new_context, replica, app_server):
+    context = new_context()
+    page = context.new_page()
+    page.goto(app_server.url)
+    add_ticker(page, 'BNBUSD')
+    expect_live(page, 'BNBUSD')
+    assert replica.stats('BNBUSD')['sockets_open'] == 1
+    context.close()
+    wait_until(lambda: replica.stats('BNBUSD')['sockets_open'] == 0, 15, 'BNBUSD socket closed')
+    wait_until(lambda: 'BNBUSD' not in app_server.tickers(), 5, 'BNBUSD forgotten')
+
+
+LAYOUTS = {  # viewport -> columns
+    'phone': (None, 1),
+    'tablet': ({'width': 820, 'height': 1180}, 2),
+    'laptop': ({'width': 1280, 'height': 800}, 3),
+    'desktop': ({'width': 1440, 'height': 900}, 4),
+}
+
+
+@pytest.mark.parametrize('layout', LAYOUTS)
+def test_the_grid_fits_the_screen(layout, new_context, playwright, replica, app_server):
+    viewport, columns = LAYOUTS[layout]
+    if viewport is None:
+        device = {k: v for k, v in playwright.devices['iPhone 13'].items() if k != 'default_browser_type'}
+        page = new_context(**device).new_page()
+    else:
+        page = new_context(viewport=viewport).new_page()
+    page.goto(app_server.url)
+    symbols = ['ADAUSDT', 'BTCUSDT', 'DOGEUSD', 'ETHUSDT', 'SOLUSDT']
+    for symbol in symbols:
+        add_ticker(page, symbol)
+    expect_live(page, 'DOGEUSD')
+
+    lefts = page.locator('[data-symbol]').evaluate_all('cards => cards.map(c => c.getBoundingClientRect().left)')
+    assert len({round(left) for left in lefts}) == columns
+    assert page.evaluate('document.documentElement.scrollWidth <= document.documentElement.clientWidth')
+    for button in page.get_by_role('button').all():
+        if button.is_visible():
+            box = button.bounding_box()
+            assert box and box['width'] >= 44 and box['height'] >= 44, (button.get_attribute('aria-label'), box)
+    field = ticker_input(page).bounding_box()
+    assert field and field['height'] >= 44
+
+
+def test_the_theme_follows_the_system_until_toggled_and_the_choice_is_kept(new_context, app_server):
+    page = new_context(color_scheme='dark').new_page()
+    page.goto(app_server.url)
+    body = page.locator('body')
+    expect(body).to_have_class(re.compile(r'\bbody--dark\b'))  # the system prefers dark
+
+    page.emulate_media(color_scheme='light')
+    expect(body).not_to_have_class(re.compile(r'\bbody--dark\b'))  # still following the system
+
+    page.get_by_role('button', name='Toggle dark theme').click()
+    expect(body).to_have_class(re.compile(r'\bbody--dark\b'))
+    page.reload()
+    expect(body).to_have_class(re.compile(r'\bbody--dark\b'))  # remembered, against the system
+
+    page.get_by_role('button', name='Toggle dark theme').click()
+    expect(body).not_to_have_class(re.compile(r'\bbody--dark\b'))
+    page.reload()
+    expect(page.locator('html')).to_have_attribute('data-connection', 'live')
+    expect(body).not_to_have_class(re.compile(r'\bbody--dark\b'))
+
+
+def test_the_header_shows_the_connection(dashboard: Page):
+    indicator = dashboard.get_by_test_id('connection')
+    expect(indicator).to_have_text('Live', use_inner_text=True)
+    expect(indicator).to_have_attribute('role', 'status')
+    # A dropped socket reads "Reconnecting…", and NiceGUI's own reconnect brings it back to "Live".
+    dashboard.evaluate('''() => {
+        window.seenStates = [];
+        new MutationObserver(() => window.seenStates.push(document.documentElement.dataset.connection))
+            .observe(document.documentElement, {attributes: true, attributeFilter: ['data-connection']});
+        window.socket.io.engine.close();
+    }''')
+    dashboard.wait_for_function('window.seenStates.includes("live")')
+    assert dashboard.evaluate('window.seenStates') == ['reconnecting', 'live']
+    expect(indicator).to_have_text('Live', use_inner_text=True)
+
+
+def test_health_tickers_and_metrics_for_programs(dashboard: Page, replica, app_server):
+    add_ticker(dashboard, 'NOSUCHUSD')
+    expect(card(dashboard, 'NOSUCHUSD')).to_have_attribute('data-status', 'error')
+    add_ticker(dashboard, 'ATOMUSD')
+    expect_live(dashboard, 'ATOMUSD')
+    replica.set_price('ATOMUSD', 4.75)
+    expect(card(dashboard, 'ATOMUSD').locator('.price')).to_have_text('4.75')
+
+    health = app_server.get('/health')
+    assert health.status_code == 200
+    assert health.headers['content-type'] == 'application/json'
+    body = health.json()
+    assert body['status'] == 'ok'
+    assert body['browser']['state'] == 'running' and body['browser']['open_tabs'] >= 1
+    assert body['connected_clients'] >= 1
+    assert body['binding_active_links'] == 0  # every binding is pushed, none polled
+
+    tickers = app_server.get('/api/tickers')
+    assert tickers.status_code == 200 and tickers.headers['content-type'] == 'application/json'
+    atom = {row['symbol']: row for row in tickers.json()['tickers']}['ATOMUSD']
+    assert atom['price'] == 4.75 and atom['price_text'] == '4.75'
+    assert atom['status'] == 'live' and atom['message'] == '' and atom['viewers'] == 1
+    assert atom['change'] is not None and atom['change_percent'] is not None
+    assert atom['updated_at'] > 0 and atom['updated_at_iso'].endswith('+00:00')
+
+    metrics = app_server.get('/metrics')
+    assert metrics.status_code == 200
+    assert metrics.headers['content-type'].startswith('text/plain; version=')
+    text = metrics.text
+    assert re.search(r'^cryptotracker_price_updates_total\{symbol="ATOMUSD"\} [1-9]', text, re.M)
+    assert re.search(r'^cryptotracker_update_push_seconds_count [1-9]', text, re.M)
+    assert re.search(r'^cryptotracker_connected_clients [1-9]', text, re.M)
+    assert re.search(r'^cryptotracker_active_symbols [1-9]', text, re.M)
+    assert re.search(r'^cryptotracker_open_tabs [1-9]', text, re.M)
+    assert re.search(r'^cryptotracker_scrape_errors_total\{symbol="NOSUCHUSD"\} 1\.0$', text, re.M)

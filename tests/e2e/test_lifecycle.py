@@ -1,0 +1,53 @@
+"""Stopping and starting the app: nothing is left running, and each browser's list comes back."""
+from __future__ import annotations
+
+import re
+import signal
+
+import psutil
+import pytest
+from playwright.sync_api import Page, expect
+
+from scraper.parsing import format_price
+from tests.e2e.app_process import AppProcess
+from tests.e2e.pages import add_ticker, card, expect_live
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_sigterm_closes_every_tab_and_chromium_and_the_list_survives_a_restart(page: Page, replica_server, replica,
+                                                                              tmp_path):
+    first = AppProcess(replica_server.url, tmp_path).start()
+    second = AppProcess(replica_server.url, tmp_path, port=first.port)
+    try:
+        page.goto(first.url)
+        add_ticker(page, 'TRXUSD')
+        expect_live(page, 'TRXUSD')
+        descendants = first.descendants()  # Playwright's driver, Chromium and its helpers
+        assert any('chrom' in process.name().lower() for process in descendants)
+        assert replica.stats('TRXUSD')['sockets_open'] == 1
+
+        first.process.send_signal(signal.SIGTERM)
+        assert first.process.wait(20) == 0, first.log_tail()
+        wait_until(lambda: not any(map(alive, descendants)), 5, 'no process of the app left')
+        assert replica.stats('TRXUSD')['sockets_open'] == 0
+        indicator = page.get_by_test_id('connection')
+        expect(indicator).to_have_text(re.compile(r'Reconnecting…|Offline'), use_inner_text=True)
+
+        # Same port, same storage and secret: the page reconnects by itself and finds its list again.
+        replica.set_price('TRXUSD', 0.25)
+        second.start()
+        expect(indicator).to_have_text('Live', use_inner_text=True, timeout=20_000)
+        expect_live(page, 'TRXUSD', format_price(0.25))
+        assert card(page, 'TRXUSD').count() == 1
+    finally:
+        for app in (first, second):
+            app.stop()

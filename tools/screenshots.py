@@ -1,0 +1,72 @@
+"""Screenshots of the dashboard for the docs: `python tools/screenshots.py` (needs a Chromium, no internet).
+
+Starts the TradingView replica with moving prices and the app against it, adds a few tickers, and saves
+docs/screenshots/desktop.png (1440x900), docs/screenshots/phone.png (iPhone 13) and
+docs/screenshots/desktop-dark.png.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+from tests.e2e.app_process import AppProcess  # noqa: E402
+from tests.e2e.pages import add_ticker, card  # noqa: E402
+from tests.helpers import chromium_path  # noqa: E402
+from tests.replica import ReplicaServer  # noqa: E402
+
+OUT = ROOT / 'docs' / 'screenshots'
+DESKTOP_TICKERS = ['BTCUSD', 'ETHUSD', 'SOLUSD', 'ADAUSD', 'XRPUSD', 'DOGEUSD', 'LINKUSD', 'AVAXUSD']
+PHONE_TICKERS = ['BTCUSD', 'ETHUSD', 'SOLUSD', 'DOGEUSD']
+
+
+def fill_dashboard(page: Page, url: str, tickers: list[str]) -> None:
+    page.goto(url)
+    for ticker in tickers:
+        add_ticker(page, ticker)
+    for ticker in tickers:
+        expect(card(page, ticker)).to_have_attribute('data-status', 'live', timeout=30_000)
+    # Let the demo market move once, so the changes and a flash are on the picture.
+    page.wait_for_function('document.querySelector("[class*=flash-]") !== null', timeout=15_000)
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    replica = ReplicaServer(tick_interval=1.0)
+    replica.start()
+    with tempfile.TemporaryDirectory() as storage:
+        app = AppProcess(replica.url, Path(storage)).start()
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=chromium_path(), args=['--no-sandbox'])
+                desktop = browser.new_context(viewport={'width': 1440, 'height': 900}, color_scheme='light')
+                page = desktop.new_page()
+                fill_dashboard(page, app.url, DESKTOP_TICKERS)
+                page.screenshot(path=OUT / 'desktop.png')
+                page.emulate_media(color_scheme='dark')
+                page.wait_for_function('document.body.classList.contains("body--dark")')
+                page.screenshot(path=OUT / 'desktop-dark.png')
+
+                device = {k: v for k, v in playwright.devices['iPhone 13'].items() if k != 'default_browser_type'}
+                phone = browser.new_context(**device, color_scheme='light').new_page()
+                fill_dashboard(phone, app.url, PHONE_TICKERS)
+                phone.screenshot(path=OUT / 'phone.png')
+                browser.close()
+        except Exception:
+            print(app.log_tail(60))
+            raise
+        finally:
+            app.stop()
+            replica.stop()
+    print(f'saved {", ".join(sorted(p.name for p in OUT.glob("*.png")))} in {OUT.relative_to(ROOT)}')
+
+
+if __name__ == '__main__':
+    os.environ.setdefault('STORAGE_SECRET', 'screenshots')
+    main()
