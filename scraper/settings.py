@@ -56,6 +56,9 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
     parser.add_argument('--stale-after', type=float, default=float(env.get('STALE_AFTER', default.stale_after)))
     parser.add_argument('--max-tickers-per-browser', type=int,
                         default=int(env.get('MAX_TICKERS_PER_BROWSER', default.max_tickers_per_browser)))
+    parser.add_argument('--bench-poll-interval', dest='poll_interval', type=float,
+                        default=float(env['BENCH_POLL_INTERVAL']) if env.get('BENCH_POLL_INTERVAL') else None,
+                        help=argparse.SUPPRESS)  # benchmarks only: read the price on a timer, as peers do
     parser.add_argument('--demo', action='store_true', default=_env_flag(env, 'DEMO'),
                         help='serve the bundled TradingView replica and watch it (works offline)')
     args = parser.parse_args(argv)
