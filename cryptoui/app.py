@@ -12,6 +12,7 @@ from scraper import PriceEngine, Settings
 
 from . import api, connection, dashboard, theme
 from .metrics import Metrics
+from .price_feed import PriceFeed
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ def run(settings: Settings) -> None:
     metrics = Metrics(engine)
     theme.install()
     connection.install()
-    dashboard.register(dashboard.Services(engine, settings, metrics))
+    feed = PriceFeed(engine, on_pushed=metrics.observe_push)
+    dashboard.register(dashboard.Services(engine, settings, metrics, feed))
     api.register(engine)
     metrics.register_route()
     # Startup handlers run as tasks: the page serves at once and /health says 'degraded' until Chromium is up.

@@ -11,6 +11,7 @@ from scraper import InvalidSymbol, PriceEngine, PriceEntry, Settings, Status, To
 
 from . import connection, theme
 from .metrics import Metrics
+from .price_feed import PriceFeed
 from .subscriptions import PageSubscriptions
 from .ticker_card import TickerCard
 from .watchlist import Watchlist
@@ -23,6 +24,7 @@ class Services:
     engine: PriceEngine
     settings: Settings
     metrics: Metrics
+    feed: PriceFeed
 
 
 # The open pages of each browser (by its session cookie), so a change made in one tab shows in the others.
@@ -43,6 +45,8 @@ class Dashboard:
         # on_delete, not on_disconnect: a reload builds the new page before this one is deleted, so the
         # symbols' tabs stay open across reloads; a closed browser releases them after reconnect_timeout.
         client.on_delete(self._close)
+        # Each (re)connect brings a new socket: put it in the rooms of the symbols shown and catch it up.
+        client.on_connect(lambda: services.feed.follow(client, list(self._cards)))
         _pages_by_browser[self._browser_id].add(self)
 
     # --- building -------------------------------------------------------------------------------------
@@ -160,6 +164,8 @@ class Dashboard:
             card = TickerCard(entry, on_remove=self._remove)
         card.move(target_index=index)
         self._cards[symbol] = card
+        if self._client.has_socket_connection:
+            self._services.feed.follow(self._client, [symbol])
         self._update_empty_state()
 
     def _hide(self, symbol: str) -> None:
@@ -167,6 +173,7 @@ class Dashboard:
         if card is None:
             return
         self._grid.remove(card)  # drops the card's bindings to the entry before the entry may go away
+        self._services.feed.unfollow(self._client, symbol)
         self._subscriptions.remove(symbol)
         self._update_empty_state()
 

@@ -1,8 +1,6 @@
 """Prometheus metrics on a registry of our own (the global one would mix in whatever else is imported)."""
 from __future__ import annotations
 
-import time
-
 from fastapi import Response
 from nicegui import Client, app, binding
 from nicegui.binding import BindableProperty
@@ -51,7 +49,7 @@ class Metrics:
                                      'Transitions into error or reconnecting, by symbol',
                                      ['symbol'], registry=self.registry)
         self.push_latency = Histogram('cryptotracker_update_push_seconds',
-                                      'Time from a source update to its push into the bound UI elements',
+                                      'Time from a source update to its push to the viewers',
                                       buckets=LATENCY_BUCKETS, registry=self.registry)
         self._status_watchers: dict[str, _StatusWatcher] = {}
         engine.on_price(self._on_price)
@@ -60,11 +58,11 @@ class Metrics:
         Gauge(name, documentation, registry=self.registry).set_function(read)
 
     def _on_price(self, entry: PriceEntry) -> None:
-        # The engine calls this after the entry's fields changed, i.e. after the bindings pushed the new
-        # price into every card showing it.
         self.price_updates.labels(symbol=entry.symbol).inc()
-        if entry.updated_at is not None:
-            self.push_latency.observe(max(0.0, time.time() - entry.updated_at))
+
+    def observe_push(self, seconds: float) -> None:
+        """Time from the source's update to the price message leaving for its viewers."""
+        self.push_latency.observe(seconds)
 
     def track(self, entry: PriceEntry) -> None:
         """Count status troubles of an entry once, however many pages show it."""
