@@ -8,7 +8,8 @@ import logging
 from bench.common import print_table, save
 
 # name -> module in bench/ with `run(size) -> (rows, raw)`
-SCENARIOS = {'engine': 'bench.engine'}
+SCENARIOS = {'engine': 'bench.engine', 'latency': 'bench.latency', 'add': 'bench.add_first_price',
+             'polling': 'bench.polling'}
 
 
 def main() -> None:

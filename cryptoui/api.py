@@ -1,6 +1,8 @@
 """JSON for programs and operators: /health for probes, /api/tickers for everything being watched."""
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import datetime, timezone
 
 from fastapi.responses import JSONResponse
@@ -15,7 +17,14 @@ def _iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat() if epoch is not None else None
 
 
-def health(engine: PriceEngine) -> tuple[dict, int]:
+async def event_loop_lag() -> float:
+    """Seconds a ready callback waits for the event loop right now: how far behind pushes are running."""
+    started = time.perf_counter()
+    await asyncio.sleep(0)
+    return time.perf_counter() - started
+
+
+def health(engine: PriceEngine, loop_lag: float) -> tuple[dict, int]:
     browser = engine.browser
     failed = browser.state == 'failed'
     status = 'failed' if failed else 'ok' if browser.state == 'running' else 'degraded'
@@ -26,6 +35,7 @@ def health(engine: PriceEngine) -> tuple[dict, int]:
         'connected_clients': connected_clients(),
         # Everything is bound push-style to bindable properties; a non-zero count would mean polling crept in.
         'binding_active_links': len(binding.active_links),
+        'event_loop_lag_ms': round(loop_lag * 1000, 3),
     }
     return body, 503 if failed else 200
 
@@ -54,11 +64,12 @@ def tickers(engine: PriceEngine) -> list[dict]:
 
 
 def register(engine: PriceEngine) -> None:
+    # async routes: they run on the event loop that owns the engine's state, not in a worker thread
     @app.get('/health', include_in_schema=False)
-    def health_route() -> JSONResponse:
-        body, status_code = health(engine)
+    async def health_route() -> JSONResponse:
+        body, status_code = health(engine, await event_loop_lag())
         return JSONResponse(body, status_code=status_code)
 
     @app.get('/api/tickers')
-    def tickers_route() -> JSONResponse:
+    async def tickers_route() -> JSONResponse:
         return JSONResponse({'tickers': tickers(engine)})

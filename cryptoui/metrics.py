@@ -82,5 +82,5 @@ class Metrics:
 
     def register_route(self) -> None:
         @app.get('/metrics', include_in_schema=False)
-        def metrics() -> Response:
+        async def metrics() -> Response:  # on the loop that owns the state the gauges read
             return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
