@@ -108,20 +108,24 @@ class BrowserService:
         self._browser = self._context = None
         if self._stopping:
             return
-        log.error('Chromium went away; relaunching it')
         self.state = 'relaunching'
+        log.error('Chromium went away; relaunching it in %.0f s', self._settings.backoff_initial)
         self._relaunch_task = asyncio.create_task(self._relaunch(), name='relaunch chromium')
 
     async def _relaunch(self) -> None:
+        # Wait before each try: Ctrl+C in a terminal reaches Playwright's driver too, which closes
+        # Chromium just before our own shutdown begins; that must not start a relaunch.
         delay = self._settings.backoff_initial
-        while not self._stopping:
+        while True:
+            await asyncio.sleep(delay)
+            if self._stopping:
+                return
             try:
                 await self._launch()
                 return
             except Exception as error:
                 self.state, self.error = 'failed', f'Chromium could not be started: {error}'.splitlines()[0]
                 log.error('%s; trying again in %.0f s', self.error, delay)
-                await asyncio.sleep(delay)
                 delay = min(delay * 2, self._settings.backoff_max)
 
     async def new_page(self, timeout: float, on_element_text: ElementTextListener | None = None) -> Page:
