@@ -141,6 +141,10 @@ def running_app(extra_args: tuple[str, ...] = ()) -> Iterator[tuple[AppProcess, 
             app = AppProcess(replica.url, Path(tmp), stale_after=600, extra_args=extra_args).start(timeout=60)
             try:
                 yield app, replica
+            except BaseException:
+                print(f'--- app log (tail)\n{app.log_tail(60)}\n--- replica log (tail)\n'
+                      f'{replica.log_path.read_text(errors="replace")[-3000:]}', file=sys.stderr)
+                raise
             finally:
                 code = app.stop()
                 if code not in (0, None):

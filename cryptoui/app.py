@@ -54,5 +54,5 @@ def run(settings: Settings) -> None:
         signal.signal(signum, _exit_after_graceful_shutdown)
     ui.run(host=settings.host, port=settings.port, title='Crypto Tracker', reload=False, show=False,
            storage_secret=storage_secret(settings), favicon=FAVICON, dark=None, language='en-US',
-           show_welcome_message=False,
+           show_welcome_message=True,
            timeout_graceful_shutdown=5)
