@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
+import psutil
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from bench.common import summary_ms
@@ -187,6 +188,37 @@ def clock_offsets_ms(page: Page) -> dict[str, float]:
             'date_minus_python_ms': round(date_ms - middle, 3), 'uncertainty_ms': round((after - before) / 2, 3)}
 
 
+class CpuMeter:
+    """CPU time used while prices move, per part: the app (Python), its Chromium, the viewers' Chromium
+    (with Playwright's driver), the replica and this process. In cores: 2.0 is both cores all the time."""
+
+    def __init__(self, app: AppProcess, replica: ReplicaProcess) -> None:
+        assert replica.process is not None
+        self._app = psutil.Process(app.pid)
+        self._replica = psutil.Process(replica.process.pid)
+        self._me = psutil.Process()
+        self._start = self._sample()
+
+    def _sample(self) -> dict[str, float]:
+        def used(processes) -> float:
+            total = 0.0
+            for process in processes:
+                with contextlib.suppress(psutil.Error):
+                    times = process.cpu_times()
+                    total += times.user + times.system
+            return total
+        app_tree = self._app.children(recursive=True)
+        mine = [p for p in self._me.children(recursive=True) if p.pid != self._replica.pid
+                and p not in app_tree and p.pid != self._app.pid]
+        return {'app_python': used([self._app]), 'app_chromium': used(app_tree),
+                'viewers_chromium_and_driver': used(mine), 'replica': used([self._replica]),
+                'bench_client': used([self._me])}
+
+    def stop(self, seconds: float) -> dict[str, float]:
+        end = self._sample()
+        return {key: round((end[key] - self._start[key]) / seconds, 2) for key in end}
+
+
 # --- app-side metrics -----------------------------------------------------------------------------------
 
 HISTOGRAM = 'cryptotracker_update_push_seconds'
@@ -264,6 +296,8 @@ def measure_updates(symbols: list[str], viewers: int, changes: int, pace_s: floa
         bases = {s: control.get(f'/_replica/price/{s}').json()['price'] for s in symbols}
         steps = {s: price_steps(bases[s], changes // len(symbols) + 1) for s in symbols}
         seqs = dict.fromkeys(symbols, 0)
+        unpushed: list[int] = []
+        cpu = CpuMeter(app, replica)
         started = time.perf_counter()
         for i in range(changes):
             delay = started + i * pace_s - time.perf_counter()
@@ -273,10 +307,13 @@ def measure_updates(symbols: list[str], viewers: int, changes: int, pace_s: floa
             seq = seqs[symbol]
             seqs[symbol] += 1
             answer = control.post('/_replica/price', json={'symbol': symbol, 'price': steps[symbol][seq]}).json()
-            if not answer.get('ok') or answer['sockets'] < 1:
-                raise RuntimeError(f'the replica did not push {symbol}: {answer}')
+            if not answer.get('ok'):
+                raise RuntimeError(f'the replica refused a price for {symbol}: {answer}')
+            if answer['sockets'] < 1:  # the app's tab for it is (re)loading: it gets the price with its snapshot
+                unpushed.append(i)
             run.changes.append(Change(symbol, seq, format_price(answer['price']), answer['sent_at']))
         sending_s = time.perf_counter() - started
+        cpu = cpu.stop(sending_s)
 
         final = {c.symbol: c.text for c in run.changes}
         late_pages = 0
@@ -288,12 +325,15 @@ def measure_updates(symbols: list[str], viewers: int, changes: int, pace_s: floa
         logs = [drain(page) for page in pages]
         clocks_after = [clock_offsets_ms(page) for page in pages]
         run.raw['app_push_histogram'] = histogram_delta(metrics_before, push_histogram(app))
+        warnings = [line for line in app.log_tail(400).splitlines() if 'WARNING' in line or 'ERROR' in line]
 
     for log in logs:
         _match(run, log)
     run.raw.update({
         'symbols': symbols, 'viewers': viewers, 'changes': changes, 'pace_ms': pace_s * 1000,
         'sending_took_s': round(sending_s, 3), 'pages_not_caught_up': late_pages,
+        'changes_unpushed_no_socket': unpushed, 'cpu_cores_used_while_sending': cpu,
+        'app_log_warnings': warnings,
         'superseded_pairs': run.superseded, 'missing_pairs': run.missing,
         'clock_offsets_before': clocks_before, 'clock_offsets_after': clocks_after,
         'dom_latency_s': [round(s, 6) for s in run.dom_s], 'wire_latency_s': [round(s, 6) for s in run.wire_s],

@@ -8,6 +8,7 @@ import time
 from typing import Callable
 
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import Page, WebSocket
 
 from . import page_scripts
@@ -109,9 +110,9 @@ class SymbolWatcher:
         try:
             response = await page.goto(url, wait_until='domcontentloaded')
             not_found = await page.locator(page_scripts.NOT_FOUND_MARKER).count() > 0
+        except PlaywrightTimeout:
+            raise SourceFailure(f'TradingView did not answer within {self._settings.navigation_timeout:.0f} s') from None
         except PlaywrightError as error:
-            if 'Timeout' in str(error):
-                raise SourceFailure(f'TradingView did not answer within {self._settings.navigation_timeout:.0f} s')
             raise SourceFailure('TradingView cannot be reached') from error
         status = response.status if response else 0
         if status == 404 or not_found:
