@@ -261,3 +261,17 @@ def test_health_tickers_and_metrics_for_programs(dashboard: Page, replica, app_s
     assert re.search(r'^cryptotracker_active_symbols [1-9]', text, re.M)
     assert re.search(r'^cryptotracker_open_tabs [1-9]', text, re.M)
     assert re.search(r'^cryptotracker_scrape_errors_total\{symbol="NOSUCHUSD"\} 1\.0$', text, re.M)
+
+
+def test_a_page_whose_socket_reconnects_catches_up_and_keeps_following(dashboard: Page, replica):
+    add_ticker(dashboard, 'ICPUSD')
+    expect_live(dashboard, 'ICPUSD')
+    icp = card(dashboard, 'ICPUSD').locator('.price')
+
+    dashboard.evaluate('window.socket.io.engine.close()')  # a network blip: socket.io reconnects by itself
+    replica.set_price('ICPUSD', 7.77)  # a change the page may miss while it is away
+    expect(dashboard.locator('html')).to_have_attribute('data-connection', 'live')
+    expect(icp).to_have_text('7.77')  # caught up on reconnect
+
+    replica.set_price('ICPUSD', 7.91)  # and the new socket is back in the symbol's room
+    expect(icp).to_have_text('7.91')
