@@ -9,7 +9,7 @@ from bench.common import print_table, save
 
 # name -> module in bench/ with `run(size) -> (rows, raw)`
 SCENARIOS = {'engine': 'bench.engine', 'latency': 'bench.latency', 'add': 'bench.add_first_price',
-             'polling': 'bench.polling'}
+             'polling': 'bench.polling', 'fanout': 'bench.fanout', 'memory': 'bench.memory'}
 
 
 def main() -> None:

@@ -1,0 +1,387 @@
+"""Simulated dashboard viewers: NiceGUI's own Socket.IO protocol over a raw websocket, hundreds per process.
+
+A viewer does what the page's JavaScript does (nicegui/static/nicegui.js, `createApp().mounted`), minus
+rendering:
+
+1. `GET /` with the user's session cookie. The server builds that user's page (one card per stored symbol)
+   and writes the socket query into the HTML: `query: {'client_id': …, 'next_message_id': 0,
+   'implicit_handshake': True}`.
+2. Opens `ws://HOST/_nicegui_ws/socket.io/?client_id=…&next_message_id=…&implicit_handshake=true&
+   document_id=<uuid>&tab_id=<uuid>&EIO=4&transport=websocket`, offering permessage-deflate as browsers do.
+   Engine.IO answers `0{"sid",…,"pingInterval":4000,"pingTimeout":2000}`; the viewer sends the Socket.IO
+   CONNECT `40`; the server runs NiceGUI's implicit handshake inside its connect handler and answers
+   `40{"sid":…}` (`44{…}` if refused).
+3. Reads frames: `2` (Engine.IO ping) is answered `3` at once; `42["price",{"s","p","c","cp","d","t"}]` is a
+   price change of one symbol; `42["update",{id: element}]` is NiceGUI's element update (the way prices
+   travelled before the price rooms, still understood: any element `text` counts). Messages from NiceGUI's
+   outbox carry `_id`; like the page, the viewer acks the highest one every 3 s (`42["ack",…]`), which
+   lets the server prune its resend history.
+
+It records, per price text, the arrival time (time.time()) at every viewer: the driver knows which text it
+made the source send when, so latency = arrival - sent_at. Texts must be unique per change.
+
+`ViewerWorkers` runs pools of viewers in worker processes (spawned, each with its own event loop) and
+talks to them over pipes, so the benchmark's own loop (driving prices, sampling the server) stays apart
+from the viewers' receive loops.
+"""
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+import multiprocessing
+import re
+import time
+import uuid
+from collections import defaultdict
+from multiprocessing.connection import Connection
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+QUERY = re.compile(r'query: (\{.*?\}),\s*\n')
+MESSAGE_ID = re.compile(r'"_id":\s*(\d+)')
+PRICE = '42["price",'
+UPDATE = '42["update",'
+ACK_INTERVAL = 3.0  # as nicegui.js: setInterval(() => ack(), 3000)
+CONNECT_TIMEOUT = 60.0  # one viewer's page load and handshake, all steps together
+
+
+def socket_query(html: str) -> dict[str, Any]:
+    """The `query` object NiceGUI writes into the page (a Python dict repr: `True`, single quotes)."""
+    found = QUERY.search(html)
+    if not found:
+        raise ValueError('no socket query in the page')
+    return ast.literal_eval(found.group(1))
+
+
+class Viewer:
+    __slots__ = ('index', 'client_id', 'ws', 'task', 'next_message_id', 'acked_message_id', 'last', 'ended',
+                 'frames', 'connected_at')
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.client_id = ''
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.task: asyncio.Task | None = None
+        self.next_message_id = 0
+        self.acked_message_id = -1
+        self.last: dict[str, str] = {}  # symbol (or element id) -> last text seen, so a repeat is not an arrival
+        self.ended = ''
+        self.frames = 0
+        self.connected_at = 0.0
+
+
+class ViewerPool:
+    """Many viewers of one user (one session cookie) in this process's event loop."""
+
+    def __init__(self, base_url: str, cookie: str, *, deflate: bool = True, concurrency: int = 50,
+                 first_index: int = 0) -> None:
+        self.base_url = base_url.rstrip('/')
+        self.ws_url = 'ws' + self.base_url[4:] + '/_nicegui_ws/socket.io/'
+        self.cookie = cookie
+        self.deflate = deflate
+        self.concurrency = concurrency
+        self.viewers: list[Viewer] = []
+        self._next_index = first_index
+        self._session: aiohttp.ClientSession | None = None
+        self._ack_task: asyncio.Task | None = None
+        # text -> arrival times, one per viewer that saw it; text -> the server's `t` (source update time)
+        self.arrivals: defaultdict[str, list[float]] = defaultdict(list)
+        self.source_time: dict[str, float] = {}
+        self.frames = 0
+        self.pings = 0
+        self.errors: list[str] = []
+
+    async def start(self) -> None:
+        # limit=0: every websocket holds its connection for life; a pool limit would block the 101st viewer.
+        connector = aiohttp.TCPConnector(limit=0, force_close=True)
+        self._session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
+                                              timeout=aiohttp.ClientTimeout(total=None, sock_connect=30))
+        self._ack_task = asyncio.create_task(self._ack_loop())
+
+    @property
+    def open(self) -> int:
+        return sum(1 for v in self.viewers if v.ws is not None and not v.ended)
+
+    async def connect(self, count: int) -> dict[str, Any]:
+        """Add `count` viewers, at most `concurrency` connecting at once, each within CONNECT_TIMEOUT."""
+        started = time.perf_counter()
+        gate = asyncio.Semaphore(self.concurrency)
+        fresh = [Viewer(self._next_index + i) for i in range(count)]
+        self._next_index += count
+        self.viewers.extend(fresh)
+        results = await asyncio.gather(*(self._connect_one(viewer, gate) for viewer in fresh))
+        failed = [r for r in results if r]
+        self.errors.extend(failed[:20])
+        kinds: dict[str, int] = defaultdict(int)
+        for problem in failed:
+            kinds[problem.split(':')[0]] += 1
+        return {'connected': count - len(failed), 'failed': len(failed), 'errors': failed[:5],
+                'error_kinds': dict(kinds), 'seconds': round(time.perf_counter() - started, 2)}
+
+    async def _connect_one(self, viewer: Viewer, gate: asyncio.Semaphore) -> str:
+        async with gate:
+            stage = ['start']
+            try:
+                async with asyncio.timeout(CONNECT_TIMEOUT):
+                    await self._handshake(viewer, stage)
+            except Exception as problem:  # noqa: BLE001 - one viewer's failure is a counted result
+                viewer.ended = f'{type(problem).__name__} at {stage[0]}: {problem}'[:200]
+                if viewer.ws is not None:
+                    await viewer.ws.close()
+                return viewer.ended
+        viewer.connected_at = time.time()
+        viewer.task = asyncio.create_task(self._read(viewer))
+        return ''
+
+    async def _handshake(self, viewer: Viewer, stage: list[str]) -> None:
+        assert self._session is not None
+        headers = {'Cookie': self.cookie}
+        stage[0] = 'GET /'
+        async with self._session.get(self.base_url + '/', headers=headers) as response:
+            html = await response.text()
+            if response.status != 200:
+                raise RuntimeError(f'GET / answered {response.status}')
+        query = socket_query(html)
+        viewer.client_id = query['client_id']
+        viewer.next_message_id = int(query.get('next_message_id') or 0)
+        params = {**{k: v for k, v in query.items() if not isinstance(v, bool)},
+                  'implicit_handshake': 'true' if query.get('implicit_handshake') else 'false',
+                  'document_id': str(uuid.uuid4()), 'tab_id': str(uuid.uuid4()),
+                  'EIO': '4', 'transport': 'websocket'}
+        stage[0] = 'websocket upgrade'
+        viewer.ws = ws = await self._session.ws_connect(
+            f'{self.ws_url}?{urlencode(params)}', compress=15 if self.deflate else 0,
+            headers={**headers, 'Origin': self.base_url}, autoping=True, heartbeat=None, max_msg_size=0,
+            timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5))
+        stage[0] = 'Engine.IO open'
+        opening = await ws.receive_str()
+        if not opening.startswith('0'):
+            raise RuntimeError(f'unexpected Engine.IO open {opening[:80]!r}')
+        await ws.send_str('40')
+        stage[0] = 'Socket.IO connect'
+        while True:  # the CONNECT answer; anything the server sends first is handled as usual
+            frame = await ws.receive_str()
+            if frame.startswith('40'):
+                return
+            if frame.startswith('44'):
+                raise RuntimeError(f'connection refused: {frame[:120]}')
+            await self._on_frame(viewer, frame, time.time())
+
+    async def _read(self, viewer: Viewer) -> None:
+        ws = viewer.ws
+        assert ws is not None
+        try:
+            while True:
+                message = await ws.receive()
+                if message.type is aiohttp.WSMsgType.TEXT:
+                    await self._on_frame(viewer, message.data, time.time())
+                elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
+                                      aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                    if not viewer.ended:
+                        detail = message.data if message.type is aiohttp.WSMsgType.CLOSE else ws.exception()
+                        viewer.ended = (f'socket {message.type.name.lower()} ({detail}) after {viewer.frames} frames, '
+                                        f'at {time.strftime("%H:%M:%S")}')
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception as problem:  # noqa: BLE001
+            viewer.ended = f'{type(problem).__name__}: {problem}'[:200]
+
+    async def _on_frame(self, viewer: Viewer, frame: str, now: float) -> None:
+        self.frames += 1
+        viewer.frames += 1
+        if frame.startswith(PRICE):
+            message = json.loads(frame[len(PRICE):-1])
+            text = message.get('p')
+            symbol = message.get('s', '')
+            if text and viewer.last.get(symbol) != text:
+                viewer.last[symbol] = text
+                self.arrivals[text].append(now)
+                if text not in self.source_time and message.get('t') is not None:
+                    self.source_time[text] = message['t']
+        elif frame == '2':  # Engine.IO ping: the server drops a viewer that misses pingTimeout (2 s)
+            self.pings += 1
+            assert viewer.ws is not None
+            await viewer.ws.send_str('3')
+        elif frame.startswith(UPDATE):
+            elements = json.loads(frame[len(UPDATE):-1])
+            if (message_id := elements.pop('_id', None)) is not None:
+                viewer.next_message_id = max(viewer.next_message_id, int(message_id) + 1)
+            for element_id, element in elements.items():
+                text = element.get('text') if isinstance(element, dict) else None
+                if text and viewer.last.get(element_id) != text:
+                    viewer.last[element_id] = text
+                    self.arrivals[text].append(now)
+        elif frame.startswith('42'):
+            if '"_id"' in frame and (found := MESSAGE_ID.search(frame)):
+                viewer.next_message_id = max(viewer.next_message_id, int(found.group(1)) + 1)
+        elif frame.startswith('41') or frame == '1':
+            viewer.ended = f'closed by the server ({frame[:40]!r}) after {viewer.frames} frames'
+            if viewer.ws is not None:
+                await viewer.ws.close()
+
+    async def _ack_loop(self) -> None:
+        """As the page: tell the server every 3 s which messages arrived, so it can drop its copies."""
+        while True:
+            await asyncio.sleep(ACK_INTERVAL)
+            for viewer in self.viewers:
+                ws = viewer.ws
+                if ws is None or viewer.ended or ws.closed or viewer.acked_message_id >= viewer.next_message_id:
+                    continue
+                body = json.dumps(['ack', {'client_id': viewer.client_id, 'next_message_id': viewer.next_message_id}])
+                try:
+                    await ws.send_str('42' + body)
+                    viewer.acked_message_id = viewer.next_message_id
+                except (ConnectionError, RuntimeError):
+                    pass
+
+    def reset(self) -> None:
+        self.arrivals.clear()
+        self.source_time.clear()
+        self.frames = 0
+        self.pings = 0
+
+    def stats(self) -> dict[str, Any]:
+        ended = [v.ended for v in self.viewers if v.ended]
+        return {'viewers': len(self.viewers), 'open': self.open, 'ended': len(ended), 'ended_reasons': ended[:5],
+                'frames': self.frames, 'pings': self.pings}
+
+    async def close(self) -> None:
+        if self._ack_task:
+            self._ack_task.cancel()
+        for viewer in self.viewers:
+            if viewer.task:
+                viewer.task.cancel()
+        sockets = [v.ws for v in self.viewers if v.ws is not None and not v.ws.closed]
+        for start in range(0, len(sockets), 200):  # bounded: a close handshake each
+            await asyncio.gather(*(ws.close() for ws in sockets[start:start + 200]), return_exceptions=True)
+        if self._session:
+            await self._session.close()
+
+
+# --- worker processes ------------------------------------------------------------------------------------
+
+def _worker_main(pipe: Connection, base_url: str, cookie: str, deflate: bool, concurrency: int,
+                 first_index: int) -> None:
+    try:
+        import uvloop  # the viewers' loop is what is measured against: keep it as cheap as it can be
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(_serve(pipe, ViewerPool(base_url, cookie, deflate=deflate, concurrency=concurrency,
+                                        first_index=first_index)))
+
+
+async def _serve(pipe: Connection, pool: ViewerPool) -> None:
+    await pool.start()
+    try:
+        while True:
+            # poll with a timeout, so a dead parent (pipe closed) ends the worker too
+            ready = await asyncio.to_thread(pipe.poll, 1.0)
+            if not ready:
+                continue
+            command, *args = pipe.recv()
+            if command == 'connect':
+                pipe.send(await pool.connect(*args))
+            elif command == 'reset':
+                pool.reset()
+                pipe.send(None)
+            elif command == 'stats':
+                pipe.send(pool.stats())
+            elif command == 'collect':
+                pipe.send({'arrivals': dict(pool.arrivals), 'source_time': pool.source_time, **pool.stats()})
+            elif command == 'close':
+                await pool.close()
+                pipe.send(None)
+                return
+    except (EOFError, OSError):
+        await pool.close()
+
+
+class ViewerWorkers:
+    """`workers` processes, viewers spread evenly over them. All methods are awaitable from the driver's loop."""
+
+    def __init__(self, base_url: str, cookie: str, *, workers: int = 1, deflate: bool = True,
+                 concurrency: int = 50) -> None:
+        context = multiprocessing.get_context('spawn')
+        self._pipes: list[Connection] = []
+        self._processes = []
+        self.count = 0
+        for i in range(workers):
+            ours, theirs = context.Pipe()
+            process = context.Process(target=_worker_main, name=f'viewers-{i}', daemon=True,
+                                      args=(theirs, base_url, cookie, deflate,
+                                            max(1, concurrency // workers), i * 1_000_000))
+            process.start()
+            self._pipes.append(ours)
+            self._processes.append(process)
+        self._lock = asyncio.Lock()
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self._processes if p.pid is not None]
+
+    async def _ask(self, pipe: Connection, *command: Any, timeout: float = 60) -> Any:
+        pipe.send(command)
+        if not await asyncio.to_thread(pipe.poll, timeout):
+            raise TimeoutError(f'viewer worker did not answer {command[0]!r} in {timeout} s')
+        return pipe.recv()
+
+    async def _all(self, *command: Any, timeout: float = 60) -> list[Any]:
+        async with self._lock:
+            return await asyncio.gather(*(self._ask(pipe, *command, timeout=timeout) for pipe in self._pipes))
+
+    async def connect_to(self, total: int, timeout: float = 300) -> dict[str, Any]:
+        """Bring the number of viewers up to `total`, spread evenly over the workers."""
+        extra = max(0, total - self.count)
+        shares = [extra // len(self._pipes) + (1 if i < extra % len(self._pipes) else 0)
+                  for i in range(len(self._pipes))]
+        started = time.perf_counter()
+        async with self._lock:
+            results = await asyncio.gather(*(self._ask(pipe, 'connect', share, timeout=timeout)
+                                             for pipe, share in zip(self._pipes, shares) if share))
+        self.count = total
+        kinds: defaultdict[str, int] = defaultdict(int)
+        for result in results:
+            for kind, n in result['error_kinds'].items():
+                kinds[kind] += n
+        return {'connected': sum(r['connected'] for r in results), 'failed': sum(r['failed'] for r in results),
+                'errors': [e for r in results for e in r['errors']][:5], 'error_kinds': dict(kinds),
+                'seconds': round(time.perf_counter() - started, 2)}
+
+    async def reset(self) -> None:
+        await self._all('reset')
+
+    async def stats(self) -> dict[str, Any]:
+        results = await self._all('stats')
+        return {'open': sum(r['open'] for r in results), 'ended': sum(r['ended'] for r in results),
+                'ended_reasons': [e for r in results for e in r['ended_reasons']][:5],
+                'frames': sum(r['frames'] for r in results), 'pings': sum(r['pings'] for r in results)}
+
+    async def collect(self) -> dict[str, Any]:
+        """Arrival times by text over every worker since the last reset, plus the workers' counters."""
+        results = await self._all('collect', timeout=120)
+        arrivals: defaultdict[str, list[float]] = defaultdict(list)
+        source_time: dict[str, float] = {}
+        for result in results:
+            for text, times in result['arrivals'].items():
+                arrivals[text].extend(times)
+            source_time.update(result['source_time'])
+        return {'arrivals': dict(arrivals), 'source_time': source_time,
+                'open': sum(r['open'] for r in results), 'ended': sum(r['ended'] for r in results),
+                'ended_reasons': [e for r in results for e in r['ended_reasons']][:5],
+                'frames': sum(r['frames'] for r in results), 'pings': sum(r['pings'] for r in results)}
+
+    async def close(self, timeout: float = 60) -> None:
+        try:
+            await self._all('close', timeout=timeout)
+        except (TimeoutError, EOFError, OSError, BrokenPipeError):
+            pass
+        for process in self._processes:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+                process.join(5)

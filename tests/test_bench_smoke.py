@@ -1,0 +1,64 @@
+"""`python -m bench latency add polling --smoke` still runs end to end and writes sane rows.
+
+Smoke sizes are tiny (2 symbols, 2 viewer pages, 10 price changes; 2 adds of each kind): this proves the
+harness, the in-page probe and the timing joins work, not that the targets are met. Results go to a
+temporary directory, so the committed full-size results in bench/results/ are left alone.
+"""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEADLINE = 90  # seconds; about 50 on an idle 2-core machine
+
+RUN_WITH_RESULTS_DIR = (
+    'import pathlib, runpy, sys\n'
+    'import bench.common\n'
+    'bench.common.RESULTS = pathlib.Path(sys.argv[1])\n'
+    "sys.argv = ['bench', *sys.argv[2:]]\n"
+    "runpy.run_module('bench', run_name='__main__')\n"
+)
+
+
+def sane(row: dict) -> bool:
+    return (row['n'] > 0 and math.isfinite(row['p50_ms']) and 0 < row['p50_ms'] <= row['p95_ms'] <= row['p99_ms']
+            <= row['max_ms'] < 30_000 and row['met'] in ('yes', 'no', '-'))
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(DEADLINE + 30)
+def test_latency_add_and_polling_smoke(tmp_path: Path) -> None:
+    try:
+        done = subprocess.run([sys.executable, '-c', RUN_WITH_RESULTS_DIR, str(tmp_path),
+                               'latency', 'add', 'polling', '--smoke'],
+                              cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE)
+    except subprocess.TimeoutExpired as expired:
+        pytest.fail(f'the smoke run took over {DEADLINE} s\n{expired.stdout or ""}\n{expired.stderr or ""}')
+    assert done.returncode == 0, f'{done.stdout[-3000:]}\n{done.stderr[-3000:]}'
+
+    latency = json.loads((tmp_path / 'latency.json').read_text())
+    main, engine, wire, _metric, drawn = latency['rows']
+    assert main['mode'] == 'push, viewer windows minimized' and main['target'] != '-'
+    assert sane(main) and sane(drawn) and sane(engine) and sane(wire), latency['rows']
+    assert main['n'] == 2 * 10, 'every change is timed in every page'  # 10 changes x 2 pages
+    assert latency['raw']['minimized']['missing_pairs'] == 0
+    # the parts come before the whole: the engine has a price before the viewer's script, which has it
+    # before the DOM shows it
+    assert engine['p50_ms'] <= wire['p50_ms'] <= main['p50_ms'] + 1, latency['rows']
+
+    add = json.loads((tmp_path / 'add.json').read_text())
+    cold, cached = add['rows']
+    assert cold['mode'].startswith('cold') and cached['mode'].startswith('cached')
+    assert cold['n'] == cached['n'] == 2 and sane(cold) and sane(cached), add['rows']
+
+    polling = json.loads((tmp_path / 'polling.json').read_text())
+    push, poll, ratio = polling['rows'][:3]
+    assert sane(push) and sane(poll), polling['rows']
+    assert push['mode'] == 'push' and poll['mode'].startswith('poll every')
+    assert ratio['ratio'] == round(poll['p50_ms'] / push['p50_ms'], 1)
