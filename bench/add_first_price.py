@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import time
 
-from bench.browsers import add_summary, open_viewer, remove, running_app, time_add, viewer_browser
+from bench.browsers import add_summary, open_viewers, remove, running_app, time_add, viewer_browser
 from tests.e2e.pages import add_ticker
 from tests.replica.universe import default_universe
 
 COLD_P50_MS, CACHED_P50_MS = 1000, 100
 HELD = 'BTCUSD'  # the symbol the first viewer keeps open for the cached adds
-WARM_UP = 'ETHUSD'  # one unmeasured cold add first, so the first sample does not pay for first-use imports
+WARM_UP = 'ETHUSD'
 SIZES = {'full': 20, 'smoke': 2}
 
 
@@ -21,34 +21,33 @@ def _cold_symbols(count: int) -> list[str]:
 def run(size: str = 'full') -> tuple[list[dict], dict]:
     count = SIZES[size]
     cold_symbols = _cold_symbols(count)
-    cold, cached, texts = [], [], {}
+    cold, cached = [], []
     with running_app(('--max-symbols', '50', '--max-tickers-per-browser', '30')) as (app, _), \
             viewer_browser() as browser:
-        _, holder = open_viewer(browser, app.url)
-        _, adder = open_viewer(browser, app.url)
-
-        time_add(holder, WARM_UP)
-        remove(holder, WARM_UP)
+        holder, adder = open_viewers(browser, app.url, 2)
+        if size == 'full':  # one unmeasured cold add first: the first ever pays for first-use imports
+            time_add(holder, WARM_UP)
+            remove(holder, WARM_UP)
         for symbol in cold_symbols:  # never opened before: each add opens a tab, each remove closes it
-            seconds, texts[symbol] = time_add(holder, symbol)
-            cold.append(seconds)
+            cold.append(time_add(holder, symbol))
             remove(holder, symbol)
             _wait_closed(app, symbol)
 
         add_ticker(holder, HELD)
-        time_add(adder, HELD)  # unmeasured warm-up of the second viewer's path
-        remove(adder, HELD)
+        if size == 'full':  # unmeasured warm-up of the second viewer's path
+            time_add(adder, HELD)
+            remove(adder, HELD)
         for _ in range(count):
-            seconds, texts[HELD] = time_add(adder, HELD)
-            cached.append(seconds)
+            cached.append(time_add(adder, HELD))
             remove(adder, HELD)
         assert app.tickers()[HELD]['viewers'] == 1, 'the held symbol must stay watched throughout'
 
     rows = [add_summary('add', 'cold (opens a tab)', cold, COLD_P50_MS,
                         f'{count} distinct symbols, each removed after'),
             add_summary('add', 'cached (another viewer holds it)', cached, CACHED_P50_MS,
-                        f'{HELD} added and removed {count} times by a second browser profile')]
-    return rows, {'cold_s': cold, 'cached_s': cached, 'cold_symbols': cold_symbols, 'texts_seen': texts}
+                        f'{HELD} added and removed {count} times by a second browser profile',
+                        parts_shown=('card_in_dom',))]  # a cached price comes with the card
+    return rows, {'cold_symbols': cold_symbols, 'cold': [vars(t) for t in cold], 'cached': [vars(t) for t in cached]}
 
 
 def _wait_closed(app, symbol: str, timeout: float = 15) -> None:

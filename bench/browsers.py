@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,7 +23,7 @@ from typing import Any, Iterator
 
 import httpx
 import psutil
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bench.common import summary_ms
 from scraper.parsing import format_price
@@ -167,14 +168,19 @@ def viewer_browser() -> Iterator[Browser]:
             browser.close()
 
 
-def open_viewer(browser: Browser, url: str) -> tuple[BrowserContext, Page]:
-    """A new browser profile (its own cookie, so its own list) with one dashboard page, probe installed."""
-    context = browser.new_context()
-    context.add_init_script(PAGE_PROBE)
-    page = context.new_page()
-    page.goto(url)
-    page.locator('html[data-connection="live"]').wait_for(timeout=15_000)
-    return context, page
+def open_viewers(browser: Browser, url: str, count: int) -> list[Page]:
+    """`count` browser profiles (each its own cookie, so its own list) with one dashboard page each, probe
+    installed; the pages load side by side."""
+    pages = []
+    for _ in range(count):
+        context = browser.new_context()
+        context.add_init_script(PAGE_PROBE)
+        page = context.new_page()
+        page.goto(url, wait_until='commit')
+        pages.append(page)
+    for page in pages:
+        page.locator('html[data-connection="live"]').wait_for(timeout=30_000)
+    return pages
 
 
 def set_window(page: Page, state: str) -> None:
@@ -316,11 +322,10 @@ class UpdateBench:
             self.app, self.replica = self._stack.enter_context(running_app(self.extra_args))
             browser = self._stack.enter_context(viewer_browser())
             self.control = self._stack.enter_context(httpx.Client(base_url=self.replica.url, timeout=10))
-            for _ in range(self.viewers):
-                _, page = open_viewer(browser, self.app.url)
+            self.pages = open_viewers(browser, self.app.url, self.viewers)
+            for page in self.pages:
                 for symbol in self.symbols:
                     add_ticker(page, symbol)
-                self.pages.append(page)
             bases = {s: self.control.get(f'/_replica/price/{s}').json()['price'] for s in self.symbols}
             start_texts = {s: format_price(price) for s, price in bases.items()}
             for page in self.pages:
@@ -488,8 +493,15 @@ def latency_rows(scenario: str, mode: str, run: LatencyRun, *, target: str | Non
 
 # --- scenario 2: add to first price ---------------------------------------------------------------------
 
-def time_add(page: Page, symbol: str, timeout_s: float = 20) -> tuple[float, str]:
-    """Press Enter on the typed symbol; seconds from that key press to its card showing a price."""
+@dataclass
+class AddTiming:
+    seconds: float  # Enter -> the card shows a price
+    text: str
+    parts_ms: dict[str, float | None]  # Enter -> each step on the way, where the page saw it
+
+
+def time_add(page: Page, symbol: str, timeout_s: float = 20) -> AddTiming:
+    """Press Enter on the typed symbol; time from that key press to its card showing a price."""
     drain(page)
     ticker = page.get_by_label('Ticker')
     ticker.fill(symbol)
@@ -497,10 +509,19 @@ def time_add(page: Page, symbol: str, timeout_s: float = 20) -> tuple[float, str
     page.wait_for_function(SHOWS_A_PRICE, arg=symbol, polling=20, timeout=timeout_s * 1000)
     log = drain(page)
     pressed = log['enter'][-1]
+    card_at = next((t for s, _, t in log['log'] if s == symbol), None)
     shown_at, text = next((t, text) for s, text, t in log['log'] if s == symbol and text and re.search(r'\d', text))
+    message = next((row for row in log['wire'] if row[1] == symbol), None)  # [t, symbol, text, engine t]
     # The field empties once the server took the add: typing on before that would be lost.
     expect(ticker).to_have_value('', timeout=10_000)
-    return (shown_at - pressed) / 1000, text
+
+    def since(t: float | None) -> float | None:
+        return None if t is None else round(t - pressed, 2)
+    return AddTiming((shown_at - pressed) / 1000, text, {
+        'card_in_dom': since(card_at),
+        'engine_had_price': since(message[3] * 1000) if message and isinstance(message[3], (int, float)) else None,
+        'price_message_in_page': since(message[0]) if message else None,
+        'price_in_dom': since(shown_at)})
 
 
 def remove(page: Page, symbol: str) -> None:
@@ -508,7 +529,15 @@ def remove(page: Page, symbol: str) -> None:
     card(page, symbol).wait_for(state='detached', timeout=10_000)
 
 
-def add_summary(scenario: str, mode: str, samples: list[float], p50_max_ms: float, note: str) -> dict[str, Any]:
-    stats = summary_ms(samples)
+def add_summary(scenario: str, mode: str, timings: list[AddTiming], p50_max_ms: float, note: str,
+                parts_shown: tuple[str, ...] = ('card_in_dom', 'engine_had_price', 'price_message_in_page')
+                ) -> dict[str, Any]:
+    stats = summary_ms([timing.seconds for timing in timings])
+    parts = []
+    for part in parts_shown:
+        values = [t.parts_ms[part] for t in timings if t.parts_ms[part] is not None]
+        if values:
+            parts.append(f'{part.replace("_", " ")} p50 {statistics.median(values):.0f} ms')
     return {'scenario': scenario, 'mode': mode, **stats, 'target': f'p50 <= {p50_max_ms:g} ms',
-            'met': 'yes' if samples and stats['p50_ms'] <= p50_max_ms else 'no', 'note': note}
+            'met': 'yes' if timings and stats['p50_ms'] <= p50_max_ms else 'no',
+            'note': '; '.join([note, *parts])}

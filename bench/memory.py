@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from bench.fanout import PriceDriver, RealBrowser, Stack, all_live, client, memory_mb, wait_for
+from bench.fanout import CONNECT_CONCURRENCY, PriceDriver, RealBrowser, Stack, all_live, client, memory_mb, wait_for
 from bench.viewers import ViewerWorkers
 from tests.replica.universe import default_universe
 
@@ -36,8 +36,8 @@ SIZES = {
 TARGET_MB_PER_SYMBOL = 60
 
 
-def _row(symbols: int, viewers: int, by: str, memory: dict[str, Any]) -> dict[str, Any]:
-    return {'symbols': symbols, 'viewers': viewers, 'viewer_kind': by,
+def _row(symbols: int, viewers: int, by: str, memory: dict[str, Any], still_open: int) -> dict[str, Any]:
+    return {'symbols': symbols, 'viewers': viewers, 'open': still_open, 'viewer_kind': by,
             'server_rss_mb': memory['server_rss_mb'], 'server_uss_mb': memory['server_uss_mb'],
             'chromium_pss_mb': memory['chromium_pss_mb'], 'chromium_uss_mb': memory['chromium_uss_mb'],
             'chromium_rss_mb': memory['chromium_rss_mb'], 'chromium_procs': memory['chromium_processes']}
@@ -67,8 +67,11 @@ async def measure(symbol_steps: tuple[int, ...], viewer_steps: tuple[int, ...], 
     async def snapshot(symbols: int, viewers: int, by: str) -> None:
         await asyncio.sleep(settle)
         memory = memory_mb(stack.app.pid)
-        raw['steps'].append({'symbols': symbols, 'viewers': viewers, 'viewer_kind': by, **memory})
-        rows.append(_row(symbols, viewers, by, memory))
+        # simulated viewers the server dropped meanwhile (its sockets' ping timeout) no longer count
+        still_open = (await pool.stats())['open'] if pool is not None else viewers
+        raw['steps'].append({'symbols': symbols, 'viewers': viewers, 'viewers_open': still_open, 'viewer_kind': by,
+                             **memory})
+        rows.append(_row(symbols, viewers, by, memory, still_open))
         print(f'memory: {rows[-1]}', flush=True)
 
     try:
@@ -98,7 +101,8 @@ async def measure(symbol_steps: tuple[int, ...], viewer_steps: tuple[int, ...], 
                 return (await app.get('/health')).json()['symbols'] == len(keep)
             await wait_for(released, 30, f'the app to release all but {len(keep)} symbols')
             await mover.prepare(keep)
-            pool = ViewerWorkers(stack.app.url, cookie, workers=2 if max(viewer_steps) >= 500 else 1)
+            pool = ViewerWorkers(stack.app.url, cookie, workers=2 if max(viewer_steps) >= 500 else 1,
+                                 concurrency=CONNECT_CONCURRENCY)
             for viewers in viewer_steps:
                 connect = await pool.connect_to(viewers, timeout=600)
                 if connect['failed']:
