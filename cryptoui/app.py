@@ -42,8 +42,8 @@ def run(settings: Settings) -> None:
     metrics = Metrics(engine)
     theme.install()
     connection.install()
-    feed = PriceFeed(engine, on_pushed=metrics.observe_push)
-    dashboard.register(dashboard.Services(engine, settings, metrics, feed))
+    feed = PriceFeed(engine, on_pushed=metrics.observe_push, on_status=metrics.count_trouble)
+    dashboard.register(dashboard.Services(engine, settings, feed))
     api.register(engine)
     metrics.register_route()
     # Startup handlers run as tasks: the page serves at once and /health says 'degraded' until Chromium is up.

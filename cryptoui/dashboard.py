@@ -10,7 +10,6 @@ from nicegui import Client, app, ui
 from scraper import InvalidSymbol, PriceEngine, PriceEntry, Settings, Status, TooManySymbols, normalize_symbol
 
 from . import connection, theme
-from .metrics import Metrics
 from .price_feed import PriceFeed
 from .subscriptions import PageSubscriptions
 from .ticker_card import TickerCard
@@ -23,7 +22,6 @@ SUGGESTIONS = ('BTCUSD', 'ETHUSD', 'SOLUSD')
 class Services:
     engine: PriceEngine
     settings: Settings
-    metrics: Metrics
     feed: PriceFeed
 
 
@@ -39,8 +37,8 @@ class Dashboard:
         self._client = client
         self._browser_id: str = app.storage.browser['id']
         self._watchlist = Watchlist(app.storage.user)
-        self._subscriptions = PageSubscriptions(services.engine, on_subscribed=services.metrics.track,
-                                                on_released=services.metrics.untrack_if_unwatched)
+        self._subscriptions = PageSubscriptions(services.engine, on_subscribed=services.feed.track,
+                                                on_released=services.feed.untrack_if_unwatched)
         self._cards: dict[str, TickerCard] = {}
         # on_delete, not on_disconnect: a reload builds the new page before this one is deleted, so the
         # symbols' tabs stay open across reloads; a closed browser releases them after reconnect_timeout.

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from fastapi import Response
-from nicegui import Client, app, binding
-from nicegui.binding import BindableProperty
+from nicegui import Client, app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from scraper import PriceEngine, PriceEntry, Status
@@ -16,21 +15,6 @@ LATENCY_BUCKETS = (.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5
 def connected_clients() -> int:
     """Pages whose browser holds a live socket to us right now."""
     return sum(1 for client in list(Client.instances.values()) if client.has_socket_connection)
-
-
-class _StatusWatcher:
-    """Bound to one entry's status: counts each transition into trouble, pushed by the binding."""
-    status = BindableProperty(on_change=lambda watcher, status: watcher._changed(status))
-
-    def __init__(self, entry: PriceEntry, errors: Counter) -> None:
-        self.entry = entry
-        self._errors = errors
-        self.status = entry.status
-        binding.bind_from(self, 'status', entry, 'status')
-
-    def _changed(self, status: str) -> None:
-        if status in TROUBLE:
-            self._errors.labels(symbol=self.entry.symbol).inc()
 
 
 class Metrics:
@@ -51,7 +35,6 @@ class Metrics:
         self.push_latency = Histogram('cryptotracker_update_push_seconds',
                                       'Time from a source update to its push to the viewers',
                                       buckets=LATENCY_BUCKETS, registry=self.registry)
-        self._status_watchers: dict[str, _StatusWatcher] = {}
         engine.on_price(self._on_price)
 
     def _gauge(self, name: str, documentation: str, read) -> None:
@@ -64,21 +47,10 @@ class Metrics:
         """Time from the source's update to the price message leaving for its viewers."""
         self.push_latency.observe(seconds)
 
-    def track(self, entry: PriceEntry) -> None:
-        """Count status troubles of an entry once, however many pages show it."""
-        watcher = self._status_watchers.get(entry.symbol)
-        if watcher is not None and watcher.entry is entry:
-            return
-        self.untrack(entry.symbol)
-        self._status_watchers[entry.symbol] = _StatusWatcher(entry, self.scrape_errors)
-
-    def untrack_if_unwatched(self, symbol: str) -> None:
-        if self._engine.entry(symbol) is None:
-            self.untrack(symbol)
-
-    def untrack(self, symbol: str) -> None:
-        if watcher := self._status_watchers.pop(symbol, None):
-            binding.remove([watcher])
+    def count_trouble(self, entry: PriceEntry) -> None:
+        """Called on each change of an entry's status (once per symbol, however many pages show it)."""
+        if entry.status in TROUBLE:
+            self.scrape_errors.labels(symbol=entry.symbol).inc()
 
     def register_route(self) -> None:
         @app.get('/metrics', include_in_schema=False)

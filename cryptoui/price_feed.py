@@ -1,21 +1,26 @@
-"""Price changes to browsers: one pre-serialised socket.io message per symbol and change, sent to a room.
+"""Changes to browsers: one pre-serialised socket.io message per symbol and change, sent to a room.
 
-Binding every viewer's labels to the entry would cost one element update per viewer per change; a
-room costs one message encoding per change however many viewers there are.
+Binding every viewer's card to the shared entry would cost one element update per viewer per change, and
+one more binding on the entry per viewer (so each new viewer would cost more than the last); a room costs
+one message encoding per change however many viewers there are. 'price' carries each price change,
+'status' each change of status, message or currency.
 """
 from __future__ import annotations
 
 import time
 from typing import Any, Callable
 
-from nicegui import Client, background_tasks, core
+from nicegui import Client, background_tasks, binding, core
+from nicegui.binding import BindableProperty
 
 from scraper import PriceEngine, PriceEntry
 
 from .formatting import decimals_for, signed
 
-EVENT = 'price'
+PRICE_EVENT = 'price'
+STATUS_EVENT = 'status'
 NAMESPACE = '/'
+EntryListener = Callable[[PriceEntry], None]
 
 
 def room(symbol: str) -> str:
@@ -28,22 +33,83 @@ def price_message(entry: PriceEntry) -> dict[str, Any]:
             'cp': signed(entry.change_percent, 2, '%'), 'd': entry.direction, 't': entry.updated_at}
 
 
+def status_message(entry: PriceEntry) -> dict[str, Any]:
+    return {'s': entry.symbol, 'status': entry.status, 'message': entry.message, 'currency': entry.currency}
+
+
+class _EntryState:
+    """Bound to one entry's status, message and currency: the binding pushes each change here."""
+    status = BindableProperty(on_change=lambda state, _: state._changed('status'))
+    message = BindableProperty(on_change=lambda state, _: state._changed('message'))
+    currency = BindableProperty(on_change=lambda state, _: state._changed('currency'))
+
+    def __init__(self, entry: PriceEntry, on_change: Callable[[PriceEntry, str], None]) -> None:
+        self.entry = entry
+        self._on_change: Callable[[PriceEntry, str], None] | None = None  # not for the values it starts with
+        for name in ('status', 'message', 'currency'):
+            setattr(self, name, getattr(entry, name))
+            binding.bind_from(self, name, entry, name)
+        self._on_change = on_change
+
+    def _changed(self, name: str) -> None:
+        if self._on_change is not None:
+            self._on_change(self.entry, name)
+
+
 class PriceFeed:
-    def __init__(self, engine: PriceEngine, on_pushed: Callable[[float], None] | None = None) -> None:
+    def __init__(self, engine: PriceEngine, on_pushed: Callable[[float], None] | None = None,
+                 on_status: EntryListener | None = None) -> None:
         self._engine = engine
         self._on_pushed = on_pushed
-        engine.on_price(self._publish)
+        self._on_status = on_status
+        self._states: dict[str, _EntryState] = {}
+        self._status_pending: set[str] = set()
+        engine.on_price(self._publish_price)
 
-    def _publish(self, entry: PriceEntry) -> None:
-        background_tasks.create(self._emit(room(entry.symbol), price_message(entry)), name='push price')
+    # --- the symbols being watched ---------------------------------------------------------------------
 
-    async def _emit(self, target: str, message: dict[str, Any]) -> None:
-        await core.sio.emit(EVENT, message, room=target)
+    def track(self, entry: PriceEntry) -> None:
+        """Push this entry's changes of state to its room; once per symbol, however many pages show it."""
+        state = self._states.get(entry.symbol)
+        if state is not None and state.entry is entry:
+            return
+        self.untrack(entry.symbol)
+        self._states[entry.symbol] = _EntryState(entry, self._state_changed)
+
+    def untrack_if_unwatched(self, symbol: str) -> None:
+        if self._engine.entry(symbol) is None:
+            self.untrack(symbol)
+
+    def untrack(self, symbol: str) -> None:
+        if state := self._states.pop(symbol, None):
+            binding.remove([state])
+
+    # --- publishing ---------------------------------------------------------------------------------------
+
+    def _publish_price(self, entry: PriceEntry) -> None:
+        background_tasks.create(self._emit_price(room(entry.symbol), price_message(entry)), name='push price')
+
+    async def _emit_price(self, target: str, message: dict[str, Any]) -> None:
+        await core.sio.emit(PRICE_EVENT, message, room=target)
         if self._on_pushed and message['t'] is not None:
             self._on_pushed(max(0.0, time.time() - message['t']))
 
+    def _state_changed(self, entry: PriceEntry, name: str) -> None:
+        if name == 'status' and self._on_status:
+            self._on_status(entry)
+        # Status and message change together: one message, read when it is sent, carries both.
+        if entry.symbol not in self._status_pending:
+            self._status_pending.add(entry.symbol)
+            background_tasks.create(self._emit_status(entry), name='push status')
+
+    async def _emit_status(self, entry: PriceEntry) -> None:
+        self._status_pending.discard(entry.symbol)
+        await core.sio.emit(STATUS_EVENT, status_message(entry), room=room(entry.symbol))
+
+    # --- viewers --------------------------------------------------------------------------------------------
+
     def follow(self, client: Client, symbols: list[str]) -> None:
-        """Put the client's sockets in these symbols' rooms and send it their current prices.
+        """Put the client's sockets in these symbols' rooms and send it their current state.
 
         Called when a card appears on a connected page and on every (re)connect, so a page never
         misses the change that happened between its render and its socket joining the room.
@@ -55,8 +121,11 @@ class PriceFeed:
             for symbol in symbols:
                 await core.sio.enter_room(sid, room(symbol))
         for symbol in symbols:
-            if (entry := self._engine.entry(symbol)) is not None and entry.price is not None:
-                await core.sio.emit(EVENT, price_message(entry), room=client.id)
+            if (entry := self._engine.entry(symbol)) is None:
+                continue
+            await core.sio.emit(STATUS_EVENT, status_message(entry), room=client.id)
+            if entry.price is not None:
+                await core.sio.emit(PRICE_EVENT, price_message(entry), room=client.id)
 
     def unfollow(self, client: Client, symbol: str) -> None:
         background_tasks.create(self._unfollow(client, symbol), name='unfollow price')

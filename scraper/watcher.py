@@ -158,12 +158,16 @@ class SymbolWatcher:
 
     async def _check(self, page: Page) -> None:
         """The slow liveness check: is the tab answering, and has the source spoken lately?"""
+        silent_for = time.time() - (self.entry.updated_at or 0)
+        if silent_for < self._settings.liveness_interval:
+            return  # a price just came through the tab: asking it adds load and proves nothing more
         try:
-            async with asyncio.timeout(self._settings.liveness_interval):  # not wait_for: see new_page
+            # As long as a page load may take: on a busy machine (ours or Chromium's) a trivial script can
+            # wait seconds for its answer, and reloading every tab then would only add to the load.
+            async with asyncio.timeout(self._settings.navigation_timeout):  # not wait_for: see new_page
                 await page.evaluate('1')
         except (TimeoutError, PlaywrightError):
             raise SourceFailure('The TradingView tab stopped answering') from None
-        silent_for = time.time() - (self.entry.updated_at or 0)
         if silent_for < self._settings.stale_after:
             return
         if await self._scan(page):

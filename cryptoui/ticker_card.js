@@ -1,0 +1,76 @@
+// One ticker card, kept current by its symbol's socket.io room: a 'price' message for every change and a
+// 'status' message for the rarer changes of state. The server sends each once for all viewers of the
+// symbol, instead of one element update per viewer; this component is where those messages land.
+export default {
+  template: `
+    <div class="q-card nicegui-card ticker-card" role="group" :aria-label="symbol" :data-symbol="symbol"
+         :data-status="status">
+      <div class="nicegui-row row w-full items-center no-wrap gap-2">
+        <div class="nicegui-column gap-0 min-w-0">
+          <div class="symbol">{{ symbol }}</div>
+          <div class="currency">{{ currency }}</div>
+        </div>
+        <div class="q-space"></div>
+        <q-badge v-show="status === 'stale'" color="warning" rounded class="stale-badge text-black"
+                 aria-label="Stale: no recent update">Stale</q-badge>
+        <q-spinner v-show="busy" size="1.6em" color="primary" class="busy" role="progressbar"
+                   :aria-label="'Loading ' + symbol" />
+        <q-btn flat round color="grey-7" icon="close" class="remove-button tap-target"
+               :aria-label="'Remove ' + symbol" @click="$emit('remove')">
+          <q-tooltip>Remove {{ symbol }}</q-tooltip>
+        </q-btn>
+      </div>
+      <div class="live-price">
+        <div :class="['price', flash]">{{ p || '—' }}</div>
+        <div class="changes row no-wrap items-baseline">
+          <span :class="['change', tone(c)]">{{ c }}</span>
+          <span :class="['change-percent', tone(cp)]">{{ cp }}</span>
+        </div>
+      </div>
+      <div v-show="message" class="message">{{ message }}</div>
+    </div>`,
+  props: { symbol: String, initial: Object },
+  emits: ['remove'],
+  data() {
+    const { p, c, cp, status, message, currency } = this.initial;
+    return { p, c, cp, status, message, currency, flash: '', flip: false };
+  },
+  computed: {
+    busy() { return this.status === 'connecting' || this.status === 'reconnecting'; },
+  },
+  mounted() {
+    this.onPrice = (update) => { if (update.s === this.symbol) this.showPrice(update); };
+    this.onStatus = (update) => {
+      if (update.s !== this.symbol) return;
+      this.status = update.status;
+      this.message = update.message;
+      this.currency = update.currency;
+    };
+    // NiceGUI creates window.socket in the root's mounted hook, which runs after ours.
+    this.$nextTick(() => {
+      window.socket.on('price', this.onPrice);
+      window.socket.on('status', this.onStatus);
+    });
+  },
+  unmounted() {
+    window.socket?.off('price', this.onPrice);
+    window.socket?.off('status', this.onStatus);
+  },
+  methods: {
+    showPrice(update) {
+      const moved = this.p && update.p !== this.p && update.d;
+      this.p = update.p;
+      this.c = update.c;
+      this.cp = update.cp;
+      if (moved) {
+        // Two identical animations per direction: swapping the name restarts the flash on every move.
+        this.flip = !this.flip;
+        this.flash = `flash-${update.d > 0 ? 'up' : 'down'}-${this.flip ? 'a' : 'b'}`;
+      }
+    },
+    tone(text) {
+      if (!text || !/[1-9]/.test(text)) return 'signed-flat';
+      return text.startsWith('+') ? 'signed-up' : 'signed-down';
+    },
+  },
+};
