@@ -4,7 +4,7 @@ every price text they show, and the paced price changes those times are measured
 Times: the replica answers each `POST /_replica/price` with `sent_at` (time.time() just before it sends).
 Each viewer page runs `PAGE_PROBE` before any of the dashboard's own scripts: a MutationObserver that
 notes, in epoch ms (`performance.timeOrigin + performance.now()`), every new text of every
-`[data-symbol] .price`; the arrival of every socket.io 'price' message (with the app's own `t`, the
+`[data-symbol] .price`; the arrival of every socket.io 'prices' message (with the app's own `t`, the
 moment its engine took the update); and every Enter key press. Everything is read back between
 phases, so nothing calls into Python while prices move. All processes share one machine clock.
 """
@@ -43,19 +43,18 @@ PAGE_PROBE = r"""
   const bench = window.__bench = {log: [], wire: [], enter: [], last: new Map()};
   // Socket.IO looks WebSocket up when its bundle loads, after this script, so it gets this subclass,
   // whose listener is registered before Socket.IO's own onmessage: it sees each message first.
-  const PRICE = /^42\["price",(.*)\]$/s;
+  const PRICES = /^42\["prices",(.*)\]$/s;
   const NativeWebSocket = window.WebSocket;
   window.WebSocket = class extends NativeWebSocket {
     constructor(...args) {
       super(...args);
       this.addEventListener('message', (event) => {
         const t = now();
-        const match = typeof event.data === 'string' && PRICE.exec(event.data);
+        const match = typeof event.data === 'string' && PRICES.exec(event.data);
         if (!match) return;
         try {
-          const message = JSON.parse(match[1]);
-          bench.wire.push([t, message.s, message.p, message.t]);
-        } catch (error) { /* not a price message after all */ }
+          for (const message of JSON.parse(match[1])) bench.wire.push([t, message.s, message.p, message.t]);
+        } catch (error) { /* not a prices message after all */ }
       });
     }
   };

@@ -11,8 +11,8 @@ rendering:
    Engine.IO answers `0{"sid",…,"pingInterval":4000,"pingTimeout":2000}`; the viewer sends the Socket.IO
    CONNECT `40`; the server runs NiceGUI's implicit handshake inside its connect handler and answers
    `40{"sid":…}` (`44{…}` if refused).
-3. Reads frames: `2` (Engine.IO ping) is answered `3` at once; `42["price",{"s","p","c","cp","d","t"}]` is a
-   price change of one symbol; `42["update",{id: element}]` is NiceGUI's element update (the way prices
+3. Reads frames: `2` (Engine.IO ping) is answered `3` at once; `42["prices",[{"s","p","c","cp","d","t"}, …]]` carries the
+   price changes of a moment; `42["update",{id: element}]` is NiceGUI's element update (the way prices
    travelled before the price rooms, still understood: any element `text` counts). Messages from NiceGUI's
    outbox carry `_id`; like the page, the viewer acks the highest one every 3 s (`42["ack",…]`), which
    lets the server prune its resend history.
@@ -42,7 +42,7 @@ import aiohttp
 
 QUERY = re.compile(r'query: (\{.*?\}),\s*\n')
 MESSAGE_ID = re.compile(r'"_id":\s*(\d+)')
-PRICE = '42["price",'
+PRICES = '42["prices",'
 UPDATE = '42["update",'
 ACK_INTERVAL = 3.0  # as nicegui.js: setInterval(() => ack(), 3000)
 CONNECT_TIMEOUT = 60.0  # one viewer's page load and handshake, all steps together
@@ -193,15 +193,15 @@ class ViewerPool:
     async def _on_frame(self, viewer: Viewer, frame: str, now: float) -> None:
         self.frames += 1
         viewer.frames += 1
-        if frame.startswith(PRICE):
-            message = json.loads(frame[len(PRICE):-1])
-            text = message.get('p')
-            symbol = message.get('s', '')
-            if text and viewer.last.get(symbol) != text:
-                viewer.last[symbol] = text
-                self.arrivals[text].append(now)
-                if text not in self.source_time and message.get('t') is not None:
-                    self.source_time[text] = message['t']
+        if frame.startswith(PRICES):
+            for message in json.loads(frame[len(PRICES):-1]):
+                text = message.get('p')
+                symbol = message.get('s', '')
+                if text and viewer.last.get(symbol) != text:
+                    viewer.last[symbol] = text
+                    self.arrivals[text].append(now)
+                    if text not in self.source_time and message.get('t') is not None:
+                        self.source_time[text] = message['t']
         elif frame == '2':  # Engine.IO ping: the server drops a viewer that misses pingTimeout (2 s)
             self.pings += 1
             assert viewer.ws is not None

@@ -1,23 +1,28 @@
-"""Changes to browsers: one pre-serialised socket.io message per symbol and change, sent to a room.
+"""Changes to browsers: each viewer's socket gets one message per burst of price changes.
 
 Binding every viewer's card to the shared entry would cost one element update per viewer per change, and
-one more binding on the entry per viewer (so each new viewer would cost more than the last); a room costs
-one message encoding per change however many viewers there are. 'price' carries each price change,
-'status' each change of status, message or currency.
+one more binding on the entry per viewer (so each new viewer would cost more than the last). Instead each
+symbol has a socket.io room of its viewers. Price changes that arrive together (markets move together) are
+gathered for one loop turn and sent as ONE 'prices' message per viewer, encoded once per distinct set of
+symbols: at 1000 viewers of 10 symbols that is 1000 sends a tick instead of 10000. 'status' carries the
+rarer changes of status, message or currency to the room.
 """
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from typing import Any, Callable
 
+from engineio import packet as eio_packet
 from nicegui import Client, background_tasks, binding, core
 from nicegui.binding import BindableProperty
+from socketio import packet as sio_packet
 
 from scraper import PriceEngine, PriceEntry
 
 from .formatting import decimals_for, signed
 
-PRICE_EVENT = 'price'
+PRICES_EVENT = 'prices'
 STATUS_EVENT = 'status'
 NAMESPACE = '/'
 EntryListener = Callable[[PriceEntry], None]
@@ -64,6 +69,7 @@ class PriceFeed:
         self._on_status = on_status
         self._states: dict[str, _EntryState] = {}
         self._status_pending: set[str] = set()
+        self._prices_pending: dict[str, dict[str, Any]] = {}  # symbol -> its latest change not yet sent
         engine.on_price(self._publish_price)
 
     # --- the symbols being watched ---------------------------------------------------------------------
@@ -87,12 +93,27 @@ class PriceFeed:
     # --- publishing ---------------------------------------------------------------------------------------
 
     def _publish_price(self, entry: PriceEntry) -> None:
-        background_tasks.create(self._emit_price(room(entry.symbol), price_message(entry)), name='push price')
+        if not self._prices_pending:
+            background_tasks.create(self._send_prices(), name='push prices')
+        self._prices_pending[entry.symbol] = price_message(entry)
 
-    async def _emit_price(self, target: str, message: dict[str, Any]) -> None:
-        await core.sio.emit(PRICE_EVENT, message, room=target)
-        if self._on_pushed and message['t'] is not None:
-            self._on_pushed(max(0.0, time.time() - message['t']))
+    async def _send_prices(self) -> None:
+        changes, self._prices_pending = self._prices_pending, {}
+        by_socket: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+        for symbol, message in changes.items():
+            for _, eio_sid in core.sio.manager.get_participants(NAMESPACE, room(symbol)):
+                by_socket[eio_sid].append(message)
+        encoded: dict[tuple[str, ...], eio_packet.Packet] = {}
+        for eio_sid, messages in by_socket.items():
+            key = tuple(message['s'] for message in messages)
+            if (pkt := encoded.get(key)) is None:
+                pkt = encoded[key] = _event_packet(PRICES_EVENT, messages)
+            await core.sio.eio.send_packet(eio_sid, pkt)  # only queues it for the socket's writer
+        if self._on_pushed:
+            now = time.time()
+            for message in changes.values():
+                if message['t'] is not None:
+                    self._on_pushed(max(0.0, now - message['t']))
 
     def _state_changed(self, entry: PriceEntry, name: str) -> None:
         if name == 'status' and self._on_status:
@@ -125,7 +146,7 @@ class PriceFeed:
                 continue
             await core.sio.emit(STATUS_EVENT, status_message(entry), room=client.id)
             if entry.price is not None:
-                await core.sio.emit(PRICE_EVENT, price_message(entry), room=client.id)
+                await core.sio.emit(PRICES_EVENT, [price_message(entry)], room=client.id)
 
     def unfollow(self, client: Client, symbol: str) -> None:
         background_tasks.create(self._unfollow(client, symbol), name='unfollow price')
@@ -133,3 +154,9 @@ class PriceFeed:
     async def _unfollow(self, client: Client, symbol: str) -> None:
         for sid, _ in list(core.sio.manager.get_participants(NAMESPACE, client.id)):
             await core.sio.leave_room(sid, room(symbol))
+
+
+def _event_packet(event: str, data: Any) -> eio_packet.Packet:
+    """A socket.io event as python-socketio's own emit encodes it, ready to go to any number of sockets."""
+    encoded = core.sio.packet_class(sio_packet.EVENT, namespace=NAMESPACE, data=[event, data]).encode()
+    return eio_packet.Packet(eio_packet.MESSAGE, encoded)

@@ -1,6 +1,6 @@
-// One ticker card, kept current by its symbol's socket.io room: a 'price' message for every change and a
-// 'status' message for the rarer changes of state. The server sends each once for all viewers of the
-// symbol, instead of one element update per viewer; this component is where those messages land.
+// One ticker card, kept current by its symbol's socket.io room: 'prices' messages (each the changes of a
+// moment, for the symbols this page shows) and 'status' messages for the rarer changes of state. The server
+// encodes each once for all viewers instead of one element update per viewer; here is where they land.
 export default {
   template: `
     <div class="q-card nicegui-card ticker-card" role="group" :aria-label="symbol" :data-symbol="symbol"
@@ -39,7 +39,9 @@ export default {
     busy() { return this.status === 'connecting' || this.status === 'reconnecting'; },
   },
   mounted() {
-    this.onPrice = (update) => { if (update.s === this.symbol) this.showPrice(update); };
+    this.onPrices = (updates) => {
+      for (const update of updates) if (update.s === this.symbol) this.showPrice(update);
+    };
     this.onStatus = (update) => {
       if (update.s !== this.symbol) return;
       this.status = update.status;
@@ -48,12 +50,12 @@ export default {
     };
     // NiceGUI creates window.socket in the root's mounted hook, which runs after ours.
     this.$nextTick(() => {
-      window.socket.on('price', this.onPrice);
+      window.socket.on('prices', this.onPrices);
       window.socket.on('status', this.onStatus);
     });
   },
   unmounted() {
-    window.socket?.off('price', this.onPrice);
+    window.socket?.off('prices', this.onPrices);
     window.socket?.off('status', this.onStatus);
   },
   methods: {
