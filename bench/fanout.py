@@ -457,6 +457,7 @@ async def measure_window(stack: Stack, workers: ViewerWorkers, driver: PriceDriv
         'lag_p99_ms': round(percentile(lag, 99), 1), 'lag_from': 'app' if sampler.reported_lag_ms else 'health_rtt',
         'health_failures': sampler.failures, 'open_viewers': collected['open'], 'ended_viewers': collected['ended'],
         'ended_reasons': collected['ended_reasons'], 'frames': collected['frames'], 'pings': collected['pings'],
+        'frame_kinds': collected['frame_kinds'],
         'latency_s_sample': total[:: max(1, len(total) // 2000)],
     }
 

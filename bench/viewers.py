@@ -92,6 +92,7 @@ class ViewerPool:
         self.source_time: dict[str, float] = {}
         self.frames = 0
         self.pings = 0
+        self.kinds: defaultdict[str, int] = defaultdict(int)  # frames by their first characters
         self.errors: list[str] = []
 
     async def start(self) -> None:
@@ -192,6 +193,7 @@ class ViewerPool:
 
     async def _on_frame(self, viewer: Viewer, frame: str, now: float) -> None:
         self.frames += 1
+        self.kinds[frame[:12]] += 1
         viewer.frames += 1
         if frame.startswith(PRICES):
             for message in json.loads(frame[len(PRICES):-1]):
@@ -243,11 +245,12 @@ class ViewerPool:
         self.source_time.clear()
         self.frames = 0
         self.pings = 0
+        self.kinds.clear()
 
     def stats(self) -> dict[str, Any]:
         ended = [v.ended for v in self.viewers if v.ended]
         return {'viewers': len(self.viewers), 'open': self.open, 'ended': len(ended), 'ended_reasons': ended[:5],
-                'frames': self.frames, 'pings': self.pings}
+                'frames': self.frames, 'pings': self.pings, 'kinds': dict(self.kinds)}
 
     async def close(self) -> None:
         if self._ack_task:
@@ -370,10 +373,15 @@ class ViewerWorkers:
             for text, times in result['arrivals'].items():
                 arrivals[text].extend(times)
             source_time.update(result['source_time'])
+        kinds: defaultdict[str, int] = defaultdict(int)
+        for result in results:
+            for kind, n in result['kinds'].items():
+                kinds[kind] += n
         return {'arrivals': dict(arrivals), 'source_time': source_time,
                 'open': sum(r['open'] for r in results), 'ended': sum(r['ended'] for r in results),
                 'ended_reasons': [e for r in results for e in r['ended_reasons']][:5],
-                'frames': sum(r['frames'] for r in results), 'pings': sum(r['pings'] for r in results)}
+                'frames': sum(r['frames'] for r in results), 'pings': sum(r['pings'] for r in results),
+                'frame_kinds': dict(kinds)}
 
     async def close(self, timeout: float = 60) -> None:
         try:
