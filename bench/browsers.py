@@ -117,6 +117,11 @@ class ReplicaProcess:
         wait_until(self._ready, 20, f'the replica on {self.url}')
         return self
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
     def _ready(self) -> bool:
         assert self.process is not None
         if self.process.poll() is not None:

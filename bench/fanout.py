@@ -19,8 +19,6 @@ import asyncio
 import json
 import os
 import resource
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,10 +29,11 @@ from typing import Any
 import httpx
 import psutil
 
+from bench.browsers import ReplicaProcess
 from bench.common import percentile, summary_ms
 from bench.viewers import ViewerWorkers
 from scraper.parsing import format_price
-from tests.e2e.app_process import ROOT, AppProcess, free_port
+from tests.e2e.app_process import AppProcess
 from tests.helpers import chromium_path
 from tests.replica.universe import default_universe
 
@@ -59,49 +58,6 @@ def raise_file_limit(wanted: int = 16384) -> None:
     target = min(wanted, hard) if hard != resource.RLIM_INFINITY else wanted
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-
-
-class ReplicaProcess:
-    """`python -m tests.replica` on a free port, with no motion of its own (tick 0)."""
-
-    def __init__(self, log_dir: Path) -> None:
-        self.port = free_port()
-        self.url = f'http://127.0.0.1:{self.port}'
-        self.log_path = log_dir / 'replica.log'
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 20) -> ReplicaProcess:
-        with open(self.log_path, 'ab') as log:
-            self.process = subprocess.Popen(
-                [sys.executable, '-m', 'tests.replica', '--host', '127.0.0.1', '--port', str(self.port),
-                 '--tick', '0'], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f'the replica exited:\n{self.log_path.read_text()[-2000:]}')
-            try:
-                if httpx.get(f'{self.url}/_replica/stats', timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError('the replica did not start in time')
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
 
 
 class Stack:
@@ -165,6 +121,16 @@ class RealBrowser:
         page = await context.new_page()
         await page.goto(url)
         return context, page
+
+    @staticmethod
+    async def open_page(context, url: str, cards: int, timeout: float = 30_000):
+        """One more dashboard page of this user, once its socket is live and it shows its `cards` prices."""
+        page = await context.new_page()
+        await page.goto(url)
+        await page.locator('html[data-connection="live"]').wait_for(timeout=timeout)
+        await page.wait_for_function('n => document.querySelectorAll(\'[data-symbol][data-status="live"]\').length === n',
+                                     arg=cards, timeout=timeout)
+        return page
 
     @staticmethod
     async def add(page, symbols: list[str], timeout: float = 30_000) -> None:
@@ -337,11 +303,11 @@ class PriceDriver:
 
     async def prepare(self, symbols: list[str] | None = None) -> None:
         """Start from the replica's current prices; `symbols` replaces the set being moved."""
-        if symbols is not None:
-            self.symbols = list(symbols)
-        for symbol in self.symbols:
+        wanted = self.symbols if symbols is None else list(symbols)
+        for symbol in wanted:
             if symbol not in self.current:
                 self.current[symbol] = (await self.replica.get(f'/_replica/price/{symbol}')).json()['price']
+        self.symbols = wanted  # only now: the moves running meanwhile need a current price for each
 
     def start(self) -> None:
         """Keep moving in the background, also while viewers connect (a quiet market would go stale)."""

@@ -6,8 +6,9 @@ the server a page and a socket, and Chromium nothing). Prices move once a second
 - Symbol series: one real browser (Playwright, not under the app, so not counted) types the tickers into
   the form; it is the one viewer.
 - Viewer series: a second real browser context creates a user with the first 10 symbols; the first one is
-  closed (its extra symbols are released after NiceGUI's reconnect_timeout), then simulated viewers
-  (bench.viewers) with the second user's cookie take over and the real browser is closed.
+  closed (its extra symbols are released after NiceGUI's reconnect_timeout). That user opens up to 20 real
+  dashboard pages ('browser pages', the extra ones closed after), then simulated viewers (bench.viewers)
+  with the user's cookie take over and the real browser is closed.
 
 Chromium is reported as the sum over the app's Chromium processes of PSS (each shared page split evenly
 among the processes sharing it: the fair total), and also USS (pages only that process holds) and RSS
@@ -30,8 +31,9 @@ SYMBOLS = sorted(t for t in _UNIVERSE if t.endswith('USD')) + \
     sorted(t for t in _UNIVERSE if t.endswith('USDT'))
 SYMBOLS = SYMBOLS[:50]
 SIZES = {
-    'full': {'symbols': (1, 10, 50), 'viewers': (1, 100, 1000), 'viewer_symbols': 10, 'settle': 5.0},
-    'smoke': {'symbols': (1, 3), 'viewers': (1, 5), 'viewer_symbols': 3, 'settle': 1.5},
+    'full': {'symbols': (1, 10, 50), 'pages': (1, 20), 'viewers': (1, 100, 1000), 'viewer_symbols': 10,
+             'settle': 5.0},
+    'smoke': {'symbols': (1, 3), 'pages': (1, 2), 'viewers': (1, 5), 'viewer_symbols': 3, 'settle': 1.5},
 }
 TARGET_MB_PER_SYMBOL = 60
 
@@ -52,8 +54,8 @@ def _slope(rows: list[dict], key: str, axis: str, low: int, high: int, **fixed: 
     return round((b[key] - a[key]) / (high - low), 3)
 
 
-async def measure(symbol_steps: tuple[int, ...], viewer_steps: tuple[int, ...], viewer_symbols: int,
-                  settle: float) -> tuple[list[dict], dict]:
+async def measure(symbol_steps: tuple[int, ...], page_steps: tuple[int, ...], viewer_steps: tuple[int, ...],
+                  viewer_symbols: int, settle: float) -> tuple[list[dict], dict]:
     top = max(symbol_steps)
     stack = Stack(app_args=('--max-symbols', str(max(50, top)), '--max-tickers-per-browser', str(max(60, top)))).start()
     assert stack.app is not None
@@ -101,6 +103,14 @@ async def measure(symbol_steps: tuple[int, ...], viewer_steps: tuple[int, ...], 
                 return (await app.get('/health')).json()['symbols'] == len(keep)
             await wait_for(released, 30, f'the app to release all but {len(keep)} symbols')
             await mover.prepare(keep)
+            # Real dashboard pages of that user (each a NiceGUI client with its cards), before simulated ones.
+            pages = [page_b]
+            for count in page_steps:
+                while len(pages) < count:
+                    pages.append(await RealBrowser.open_page(context_b, stack.app.url, len(keep)))
+                await snapshot(len(keep), count, 'browser pages')
+            for page in pages[1:]:
+                await page.close()
             pool = ViewerWorkers(stack.app.url, cookie, workers=2 if max(viewer_steps) >= 500 else 1,
                                  concurrency=CONNECT_CONCURRENCY)
             for viewers in viewer_steps:
@@ -129,6 +139,10 @@ async def measure(symbol_steps: tuple[int, ...], viewer_steps: tuple[int, ...], 
     low_v, high_v = viewer_steps[0], viewer_steps[-1]
     per_viewer = {key: _slope(rows, key, 'viewers', low_v, high_v, viewer_kind='simulated')
                   for key in ('chromium_pss_mb', 'server_uss_mb', 'server_rss_mb')}
+    low_p, high_p = page_steps[0], page_steps[-1]
+    per_page = {key: _slope(rows, key, 'viewers', low_p, high_p, viewer_kind='browser pages')
+                for key in ('server_uss_mb', 'server_rss_mb')}
+    raw['per_extra_page_mb'] = per_page
     raw['per_extra_symbol_mb'] = per_symbol
     raw['per_extra_viewer_mb'] = per_viewer
     raw['target'] = {'chromium_mb_per_extra_symbol_max': TARGET_MB_PER_SYMBOL,
@@ -137,6 +151,8 @@ async def measure(symbol_steps: tuple[int, ...], viewer_steps: tuple[int, ...], 
     rows.append({'symbols': f'+1 symbol ({first}->{last})', 'viewers': '', 'viewer_kind': 'slope',
                  'server_uss_mb': per_symbol['server_uss_mb'], 'chromium_pss_mb': per_symbol['chromium_pss_mb'],
                  'chromium_uss_mb': per_symbol['chromium_uss_mb'], 'chromium_rss_mb': per_symbol['chromium_rss_mb']})
+    rows.append({'symbols': '', 'viewers': f'+1 page ({low_p}->{high_p})', 'viewer_kind': 'slope',
+                 'server_rss_mb': per_page['server_rss_mb'], 'server_uss_mb': per_page['server_uss_mb']})
     rows.append({'symbols': '', 'viewers': f'+1 viewer ({low_v}->{high_v})', 'viewer_kind': 'slope',
                  'server_rss_mb': per_viewer['server_rss_mb'], 'server_uss_mb': per_viewer['server_uss_mb'],
                  'chromium_pss_mb': per_viewer['chromium_pss_mb']})
@@ -145,4 +161,5 @@ async def measure(symbol_steps: tuple[int, ...], viewer_steps: tuple[int, ...], 
 
 def run(size: str = 'full') -> tuple[list[dict], dict]:
     spec = SIZES['smoke' if size == 'smoke' else 'full']
-    return asyncio.run(measure(spec['symbols'], spec['viewers'], spec['viewer_symbols'], spec['settle']))
+    return asyncio.run(measure(spec['symbols'], spec['pages'], spec['viewers'], spec['viewer_symbols'],
+                               spec['settle']))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bench.browsers import LATENCY_SYMBOLS, UpdateBench, latency_rows
-from bench.latency import P50_MS, P99_MS, PACE_S, TARGET
+from bench.latency import PACE_S
 
 POLL_INTERVAL_S = 1.0
 SIZES = {'full': {'symbols': 10, 'viewers': 10, 'changes': 200},
@@ -18,7 +18,8 @@ def run(size: str = 'full') -> tuple[list[dict], dict]:
         push = bench.phase(sizes['changes'], PACE_S, drawn=False)
     with UpdateBench(symbols, sizes['viewers'], ('--bench-poll-interval', str(POLL_INTERVAL_S))) as bench:
         poll = bench.phase(sizes['changes'], PACE_S, drawn=False, settle_s=10 + 2 * POLL_INTERVAL_S)
-    push_rows = latency_rows('polling', 'push', push, target=TARGET, p50_max=P50_MS, p99_max=P99_MS, note=note)
+    # The push phase is the reference for the ratio; the latency targets are judged in 'latency' (1000 changes).
+    push_rows = latency_rows('polling', 'push', push, target=None, p50_max=None, p99_max=None, note=note)
     poll_rows = latency_rows('polling', f'poll every {POLL_INTERVAL_S:g} s', poll, target=None, p50_max=None,
                              p99_max=None, note=note)
     push_p50, poll_p50 = push_rows[0]['p50_ms'], poll_rows[0]['p50_ms']

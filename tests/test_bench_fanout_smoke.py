@@ -48,7 +48,9 @@ def test_fanout_and_memory_smoke(tmp_path: Path) -> None:
 
     memory = json.loads((tmp_path / 'memory.json').read_text())
     steps = memory['raw']['steps']
-    assert [(s['symbols'], s['viewers']) for s in steps] == [(0, 0), (1, 1), (3, 1), (3, 1), (3, 5)]
+    assert [(s['symbols'], s['viewers'], s['viewer_kind']) for s in steps] == [
+        (0, 0, 'none'), (1, 1, 'browser'), (3, 1, 'browser'), (3, 1, 'browser pages'), (3, 2, 'browser pages'),
+        (3, 1, 'simulated'), (3, 5, 'simulated')]
     assert all(s['server_rss_mb'] > 10 and s['chromium_processes'] > 0 for s in steps), steps
     # every symbol is a Chromium tab: three cost more Chromium memory than one
     assert steps[2]['chromium_pss_mb'] > steps[1]['chromium_pss_mb'], steps
