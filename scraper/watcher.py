@@ -89,6 +89,8 @@ class SymbolWatcher:
             page = await self._open_tab()
             await self._load(page)
             await self._wait_first_price()
+            if self.entry.price is not None:
+                log.info('%s: live at %s (from the %s)', self.symbol, self.entry.price_text, self.entry.source)
             await self._watch_live(page)
         finally:
             await self._close_page()

@@ -1,8 +1,9 @@
-"""`python -m bench latency add polling --smoke` still runs end to end and writes sane rows.
+"""`python -m bench ... --smoke` still runs end to end and writes sane rows.
 
-Smoke sizes are tiny (2 symbols, 2 viewer pages, 10 price changes; 2 adds of each kind): this proves the
-harness, the in-page probe and the timing joins work, not that the targets are met. Results go to a
-temporary directory, so the committed full-size results in bench/results/ are left alone.
+Smoke sizes are tiny (2-3 symbols, a few viewer pages or simulated viewers, seconds of measuring): this
+proves the harness, the in-page probe, the simulated viewers' protocol, the timing joins and the memory
+probes work, not that the targets are met. Results go to a temporary directory, so the committed full-size
+results in bench/results/ are left alone.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DEADLINE = 90  # seconds; about 50 on an idle 2-core machine
+# seconds; about 50 (latency add polling) and 60 (fanout memory) on an idle 2-core machine
+DEADLINE = 150
 
 RUN_WITH_RESULTS_DIR = (
     'import pathlib, runpy, sys\n'
@@ -26,6 +28,15 @@ RUN_WITH_RESULTS_DIR = (
 )
 
 
+def run_smoke(results: Path, *scenarios: str) -> None:
+    try:
+        done = subprocess.run([sys.executable, '-c', RUN_WITH_RESULTS_DIR, str(results), *scenarios, '--smoke'],
+                              cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE)
+    except subprocess.TimeoutExpired as expired:
+        pytest.fail(f'the smoke run took over {DEADLINE} s\n{expired.stdout or ""}\n{expired.stderr or ""}')
+    assert done.returncode == 0, f'{done.stdout[-3000:]}\n{done.stderr[-3000:]}'
+
+
 def sane(row: dict) -> bool:
     return (row['n'] > 0 and math.isfinite(row['p50_ms']) and 0 < row['p50_ms'] <= row['p95_ms'] <= row['p99_ms']
             <= row['max_ms'] < 30_000 and row['met'] in ('yes', 'no', '-'))
@@ -34,13 +45,7 @@ def sane(row: dict) -> bool:
 @pytest.mark.e2e
 @pytest.mark.timeout(DEADLINE + 30)
 def test_latency_add_and_polling_smoke(tmp_path: Path) -> None:
-    try:
-        done = subprocess.run([sys.executable, '-c', RUN_WITH_RESULTS_DIR, str(tmp_path),
-                               'latency', 'add', 'polling', '--smoke'],
-                              cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE)
-    except subprocess.TimeoutExpired as expired:
-        pytest.fail(f'the smoke run took over {DEADLINE} s\n{expired.stdout or ""}\n{expired.stderr or ""}')
-    assert done.returncode == 0, f'{done.stdout[-3000:]}\n{done.stderr[-3000:]}'
+    run_smoke(tmp_path, 'latency', 'add', 'polling')
 
     latency = json.loads((tmp_path / 'latency.json').read_text())
     main, engine, wire, _metric, drawn = latency['rows']
@@ -62,3 +67,29 @@ def test_latency_add_and_polling_smoke(tmp_path: Path) -> None:
     assert sane(push) and sane(poll), polling['rows']
     assert push['mode'] == 'push' and poll['mode'].startswith('poll every')
     assert ratio['ratio'] == round(poll['p50_ms'] / push['p50_ms'], 1)
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(DEADLINE + 30)
+def test_fanout_and_memory_smoke(tmp_path: Path) -> None:
+    run_smoke(tmp_path, 'fanout', 'memory')
+
+    fanout = json.loads((tmp_path / 'fanout.json').read_text())
+    [row] = fanout['rows']
+    window = fanout['raw']['windows'][0]
+    assert row['viewers'] == 5
+    assert window['latency']['n'] > 0, 'no viewer received a price'
+    assert window['delivered'] > 0 and row['delivered_%'] > 50, row
+    assert 0 < row['p50_ms'] <= row['p99_ms'] < 5000, row
+    assert window['changes'] >= 3 * 4, 'the driver moved too few prices'
+    assert row['server_cpu_%'] >= 0 and not math.isnan(row['loop_lag_p99_ms'])
+
+    memory = json.loads((tmp_path / 'memory.json').read_text())
+    steps = memory['raw']['steps']
+    assert [(s['symbols'], s['viewers'], s['viewer_kind']) for s in steps] == [
+        (0, 0, 'none'), (1, 1, 'browser'), (3, 1, 'browser'), (3, 1, 'browser pages'), (3, 2, 'browser pages'),
+        (3, 1, 'simulated'), (3, 5, 'simulated')]
+    assert all(s['server_rss_mb'] > 10 and s['chromium_processes'] > 0 for s in steps), steps
+    # every symbol is a Chromium tab: three cost more Chromium memory than one
+    assert steps[2]['chromium_pss_mb'] > steps[1]['chromium_pss_mb'], steps
+    assert memory['raw']['per_extra_symbol_mb']['chromium_pss_mb'] is not None
