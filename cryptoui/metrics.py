@@ -20,7 +20,6 @@ def connected_clients() -> int:
 class Metrics:
     def __init__(self, engine: PriceEngine) -> None:
         self.registry = CollectorRegistry()
-        self._engine = engine
         # Gauges are computed when Prometheus scrapes, so nothing runs between scrapes.
         self._gauge('cryptotracker_connected_clients', 'Browser pages connected now', connected_clients)
         self._gauge('cryptotracker_active_symbols', 'Symbols watched now', lambda: len(engine.symbols))
