@@ -24,6 +24,7 @@ from typing import Any, Iterator
 import httpx
 import psutil
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from bench.common import summary_ms
 from scraper.parsing import format_price
@@ -333,7 +334,12 @@ class UpdateBench:
             bases = {s: self.control.get(f'/_replica/price/{s}').json()['price'] for s in self.symbols}
             start_texts = {s: format_price(price) for s, price in bases.items()}
             for page in self.pages:
-                page.wait_for_function(SHOWS_ALL, arg=start_texts, polling=100, timeout=30_000)
+                try:
+                    page.wait_for_function(SHOWS_ALL, arg=start_texts, polling=100, timeout=30_000)
+                except PlaywrightError:
+                    shown = page.evaluate('() => Object.fromEntries(window.__bench.last)')
+                    raise RuntimeError(f'a viewer page never showed the current prices {start_texts}: it shows '
+                                       f'{shown}; the app has {self.app.tickers()}\n{self.app.log_tail(40)}') from None
             self._steps = {s: price_steps(bases[s], self._most_changes) for s in self.symbols}
             self._seqs = dict.fromkeys(self.symbols, 0)
         except BaseException:
