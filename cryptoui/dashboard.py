@@ -159,12 +159,15 @@ class Dashboard:
     def _place(self, symbol: str, entry: PriceEntry) -> None:
         index = bisect.bisect(sorted(self._cards), symbol)
         with self._grid:
-            card = TickerCard(entry, on_remove=self._remove)
+            card = TickerCard(entry, on_remove=self._remove, on_listening=self._follow)
         card.move(target_index=index)
         self._cards[symbol] = card
-        if self._client.has_socket_connection:
-            self._services.feed.follow(self._client, [symbol])
         self._update_empty_state()
+
+    def _follow(self, symbol: str) -> None:
+        """The card's component listens now: put this page in the symbol's room and send it the current state."""
+        if symbol in self._cards:
+            self._services.feed.follow(self._client, [symbol])
 
     def _hide(self, symbol: str) -> None:
         card = self._cards.pop(symbol, None)

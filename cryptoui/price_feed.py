@@ -137,8 +137,8 @@ class PriceFeed:
     def follow(self, client: Client, symbols: list[str]) -> None:
         """Put the client's sockets in these symbols' rooms and send it their current state.
 
-        Called when a card appears on a connected page and on every (re)connect, so a page never
-        misses the change that happened between its render and its socket joining the room.
+        Called when a card's component starts listening and on every (re)connect, so a page never
+        misses a change that happened between its render and its socket joining the room.
         """
         background_tasks.create(self._follow(client, symbols), name='follow prices')
 

@@ -30,7 +30,7 @@ export default {
       <div v-show="message" class="message">{{ message }}</div>
     </div>`,
   props: { symbol: String, initial: Object },
-  emits: ['remove'],
+  emits: ['remove', 'listening'],
   data() {
     const { p, c, cp, status, message, currency } = this.initial;
     return { p, c, cp, status, message, currency, flash: '', flip: false };
@@ -52,6 +52,9 @@ export default {
     this.$nextTick(() => {
       window.socket.on('prices', this.onPrices);
       window.socket.on('status', this.onStatus);
+      // Only from now on can this card hear its room: the server joins us to it and sends the current state,
+      // so a change sent while this component was still loading is not lost.
+      this.$emit('listening');
     });
   },
   unmounted() {

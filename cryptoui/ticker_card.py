@@ -18,10 +18,12 @@ from .price_feed import price_message, status_message
 class TickerCard(ui.element, component='ticker_card.js'):
     """The card for one symbol; `entry.symbol` has passed normalize_symbol, so it is safe in attributes."""
 
-    def __init__(self, entry: PriceEntry, on_remove: Callable[[str], None]) -> None:
+    def __init__(self, entry: PriceEntry, on_remove: Callable[[str], None],
+                 on_listening: Callable[[str], None]) -> None:
         super().__init__()
         self.symbol = entry.symbol
         self._props['symbol'] = entry.symbol
         # What the entry holds now shows at once (a cached price with no round trip); the rest is pushed.
         self._props['initial'] = {**price_message(entry), **status_message(entry)}
         self.on('remove', lambda: on_remove(self.symbol))
+        self.on('listening', lambda: on_listening(self.symbol))

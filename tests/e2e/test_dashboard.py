@@ -275,3 +275,28 @@ def test_a_page_whose_socket_reconnects_catches_up_and_keeps_following(dashboard
 
     replica.set_price('ICPUSD', 7.91)  # and the new socket is back in the symbol's room
     expect(icp).to_have_text('7.91')
+
+
+def test_a_card_whose_code_is_slow_to_load_still_shows_the_price_and_state(new_context, replica, app_server):
+    """On an empty page the first card's component is fetched when it is needed. The symbol's first price
+    and its 'live' state can reach the page before that code has run: the card must catch up, not keep a
+    spinner and no price for as long as the market is quiet (the replica here does not move by itself)."""
+    page = new_context().new_page()
+    held = []
+    page.route(re.compile(r'/components/[^/]+/ticker_card\.js'), lambda route: held.append(route))  # answered later
+    page.goto(app_server.url)
+    add(page, 'XLMUSD')
+    wait_until(lambda: app_server.tickers().get('XLMUSD', {}).get('status') == 'live', 15, 'XLMUSD live')
+    wait_until(lambda: _pushed(app_server, 'XLMUSD'), 10, 'its first price pushed to its viewers')
+    page.evaluate('1')  # lets Playwright hand us the paused request for the component
+    assert held, 'the page did not ask for the card component'
+    expect(card(page, 'XLMUSD')).to_have_count(0)  # its code has not run: nothing could hear the push
+    for route in held:
+        route.continue_()
+    expect_live(page, 'XLMUSD', format_price(replica.price('XLMUSD')))
+    expect(card(page, 'XLMUSD').get_by_role('progressbar')).to_be_hidden()
+
+
+def _pushed(app_server, symbol: str) -> bool:
+    text = app_server.get('/metrics').text
+    return bool(re.search(rf'^cryptotracker_price_updates_total\{{symbol="{symbol}"\}} [1-9]', text, re.M))
