@@ -44,7 +44,7 @@ class Dashboard:
         # symbols' tabs stay open across reloads; a closed browser releases them after reconnect_timeout.
         client.on_delete(self._close)
         # Each (re)connect brings a new socket: put it in the rooms of the symbols shown and catch it up.
-        client.on_connect(lambda: services.feed.follow(client, list(self._cards)))
+        client.on_connect(lambda: services.feed.follow(client, self._subscriptions.symbols))
         _pages_by_browser[self._browser_id].add(self)
 
     # --- building -------------------------------------------------------------------------------------
@@ -166,14 +166,14 @@ class Dashboard:
 
     def _follow(self, symbol: str) -> None:
         """The card's component listens now: put this page in the symbol's room and send it the current state."""
-        if symbol in self._cards:
+        if symbol in self._cards and symbol in self._subscriptions.symbols:  # not a card saying the engine is full
             self._services.feed.follow(self._client, [symbol])
 
     def _hide(self, symbol: str) -> None:
         card = self._cards.pop(symbol, None)
         if card is None:
             return
-        self._grid.remove(card)  # drops the card's bindings to the entry before the entry may go away
+        self._grid.remove(card)
         self._services.feed.unfollow(self._client, symbol)
         self._subscriptions.remove(symbol)
         self._update_empty_state()
