@@ -32,7 +32,7 @@ import psutil
 from bench.browsers import ReplicaProcess
 from bench.common import percentile, summary_ms
 from bench.viewers import ViewerWorkers
-from scraper.parsing import format_price
+from scraper.parsing import format_price, price_decimals
 from tests.e2e.app_process import AppProcess
 from tests.helpers import chromium_path
 from tests.replica.universe import default_universe
@@ -282,7 +282,7 @@ class HealthSampler:
 
 def grid_decimals(symbol: str, price: float) -> int:
     """Decimals on which the replica's text and the card's text agree (the card: 2, 4 or 8)."""
-    card = 2 if price >= 1 else 4 if price >= 0.01 else 8
+    card = price_decimals(price)
     replica = 2 if price >= 1 else UNIVERSE[symbol].coin.small_decimals
     return min(card, replica)
 

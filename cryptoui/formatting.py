@@ -1,11 +1,6 @@
-"""How changes are written on a card: signed, with as many decimals as the price itself shows."""
+"""How changes are written on a card: signed, with as many decimals as the price itself shows
+(scraper.parsing.price_decimals)."""
 from __future__ import annotations
-
-
-def decimals_for(price: float | None) -> int:
-    """As many decimals as the price shows (scraper.parsing.format_price), so small coins move visibly."""
-    magnitude = abs(price or 0)
-    return 2 if magnitude >= 1 or magnitude == 0 else 4 if magnitude >= 0.01 else 8
 
 
 def signed(value: float | None, decimals: int = 2, unit: str = '') -> str:

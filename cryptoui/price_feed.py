@@ -20,8 +20,9 @@ from nicegui.binding import BindableProperty
 from socketio import packet as sio_packet
 
 from scraper import PriceEngine, PriceEntry
+from scraper.parsing import price_decimals
 
-from .formatting import decimals_for, signed
+from .formatting import signed
 
 PRICES_EVENT = 'prices'
 STATUS_EVENT = 'status'
@@ -38,7 +39,7 @@ def room(symbol: str) -> str:
 
 def price_message(entry: PriceEntry) -> dict[str, Any]:
     """What a card shows of a price, formatted once on the server for every viewer."""
-    return {'s': entry.symbol, 'p': entry.price_text, 'c': signed(entry.change, decimals_for(entry.price)),
+    return {'s': entry.symbol, 'p': entry.price_text, 'c': signed(entry.change, price_decimals(entry.price)),
             'cp': signed(entry.change_percent, 2, '%'), 'd': entry.direction, 't': entry.updated_at}
 
 

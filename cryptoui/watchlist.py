@@ -24,9 +24,6 @@ class Watchlist:
     def remove(self, symbol: str) -> None:
         self._storage[KEY] = [known for known in self.symbols if known != symbol]
 
-    def __len__(self) -> int:
-        return len(self.symbols)
-
     def valid_symbols(self) -> list[str]:
         """The stored list, dropping anything that would no longer pass validation."""
         valid = []

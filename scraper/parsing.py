@@ -20,10 +20,12 @@ def parse_price(text: str | None) -> float | None:
     return value
 
 
+def price_decimals(value: float | None) -> int:
+    """How many decimals a price is shown with: enough to see small coins move."""
+    magnitude = abs(value or 0)
+    return 2 if magnitude >= 1 or magnitude == 0 else 4 if magnitude >= 0.01 else 8
+
+
 def format_price(value: float) -> str:
-    """Thousands separators; enough decimals to show the movement of small coins."""
-    if value == 0:
-        return '0.00'
-    magnitude = abs(value)
-    decimals = 2 if magnitude >= 1 else 4 if magnitude >= 0.01 else 8
-    return f'{value:,.{decimals}f}'
+    """Thousands separators and price_decimals(value) decimals."""
+    return f'{value:,.{price_decimals(value)}f}'
