@@ -1,10 +1,9 @@
 """Scenario 'add': Enter on a typed ticker -> its card shows a price, cold (no tab for it yet) and cached."""
 from __future__ import annotations
 
-import time
-
 from bench.browsers import add_summary, open_viewers, remove, running_app, time_add, viewer_browser
 from tests.e2e.pages import add_ticker
+from tests.helpers import wait_until
 from tests.replica.universe import default_universe
 
 COLD_P50_MS, CACHED_P50_MS = 1000, 100
@@ -31,7 +30,7 @@ def run(size: str = 'full') -> tuple[list[dict], dict]:
         for symbol in cold_symbols:  # never opened before: each add opens a tab, each remove closes it
             cold.append(time_add(holder, symbol))
             remove(holder, symbol)
-            _wait_closed(app, symbol)
+            wait_until(lambda: symbol not in app.tickers(), 15, f'{symbol} released after its last viewer left')
 
         add_ticker(holder, HELD)
         if size == 'full':  # unmeasured warm-up of the second viewer's path
@@ -48,11 +47,3 @@ def run(size: str = 'full') -> tuple[list[dict], dict]:
                         f'{HELD} added and removed {count} times by a second browser profile',
                         parts_shown=('card_in_dom',))]  # a cached price comes with the card
     return rows, {'cold_symbols': cold_symbols, 'cold': [vars(t) for t in cold], 'cached': [vars(t) for t in cached]}
-
-
-def _wait_closed(app, symbol: str, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while symbol in app.tickers():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f'{symbol} was still watched {timeout} s after its last viewer left')
-        time.sleep(0.05)

@@ -115,7 +115,11 @@ class ReplicaProcess:
             self.process = subprocess.Popen(
                 [sys.executable, '-m', 'tests.replica', '--host', '127.0.0.1', '--port', str(self.port),
                  '--tick', '0'], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        wait_until(self._ready, 20, f'the replica on {self.url}')
+        try:
+            wait_until(self._ready, 20, f'the replica on {self.url}')
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     @property

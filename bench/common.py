@@ -21,7 +21,7 @@ def machine() -> dict[str, Any]:
     try:
         chromium_version = subprocess.run([chromium, '--version'], capture_output=True, text=True,
                                           timeout=20).stdout.strip()
-    except OSError:
+    except (OSError, subprocess.SubprocessError):
         chromium_version = 'unknown'
     return {
         'cores': psutil.cpu_count(), 'memory_gib': round(psutil.virtual_memory().total / 2**30, 1),

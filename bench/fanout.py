@@ -16,6 +16,7 @@ fixed window after its viewers are connected and settled.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -110,8 +111,12 @@ class RealBrowser:
     async def start(self) -> RealBrowser:
         from playwright.async_api import async_playwright
         self._playwright = await async_playwright().start()
-        self.browser = await self._playwright.chromium.launch(
-            executable_path=chromium_path(), args=['--no-sandbox'], headless=True)
+        try:
+            self.browser = await self._playwright.chromium.launch(
+                executable_path=chromium_path(), args=['--no-sandbox'], headless=True)
+        except BaseException:
+            await self.close()
+            raise
         return self
 
     async def new_user(self, url: str):
@@ -459,6 +464,7 @@ async def measure(steps: tuple[int, ...] = (100, 300, 1000), window: int = 25, s
     rows: list[dict] = []
     pool: ViewerWorkers | None = None
     browser: RealBrowser | None = None
+    driver: PriceDriver | None = None
     try:
         async with client(stack.replica.url) as replica, \
                 client(stack.app.url) as app:
@@ -498,8 +504,11 @@ async def measure(steps: tuple[int, ...] = (100, 300, 1000), window: int = 25, s
             if hold:
                 print(f'fanout: holding {hold} s for a profiler; app pid {stack.app.pid}', flush=True)
                 await asyncio.sleep(hold)
-            await driver.stop()
+            await driver.stop()  # while its replica client is still open
     finally:
+        if driver is not None:  # only still running when something failed: that failure is the one to report
+            with contextlib.suppress(Exception):
+                await driver.stop()
         if browser is not None:
             await browser.close()
         if pool is not None:

@@ -57,11 +57,9 @@ def socket_query(html: str) -> dict[str, Any]:
 
 
 class Viewer:
-    __slots__ = ('index', 'client_id', 'ws', 'task', 'next_message_id', 'acked_message_id', 'last', 'ended',
-                 'frames', 'connected_at')
+    __slots__ = ('client_id', 'ws', 'task', 'next_message_id', 'acked_message_id', 'last', 'ended', 'frames')
 
-    def __init__(self, index: int) -> None:
-        self.index = index
+    def __init__(self) -> None:
         self.client_id = ''
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.task: asyncio.Task | None = None
@@ -70,21 +68,18 @@ class Viewer:
         self.last: dict[str, str] = {}  # symbol (or element id) -> last text seen, so a repeat is not an arrival
         self.ended = ''
         self.frames = 0
-        self.connected_at = 0.0
 
 
 class ViewerPool:
     """Many viewers of one user (one session cookie) in this process's event loop."""
 
-    def __init__(self, base_url: str, cookie: str, *, deflate: bool = True, concurrency: int = 50,
-                 first_index: int = 0) -> None:
+    def __init__(self, base_url: str, cookie: str, *, deflate: bool = True, concurrency: int = 50) -> None:
         self.base_url = base_url.rstrip('/')
         self.ws_url = 'ws' + self.base_url[4:] + '/_nicegui_ws/socket.io/'
         self.cookie = cookie
         self.deflate = deflate
         self.concurrency = concurrency
         self.viewers: list[Viewer] = []
-        self._next_index = first_index
         self._session: aiohttp.ClientSession | None = None
         self._ack_task: asyncio.Task | None = None
         # text -> arrival times, one per viewer that saw it; text -> the server's `t` (source update time)
@@ -93,7 +88,6 @@ class ViewerPool:
         self.frames = 0
         self.pings = 0
         self.kinds: defaultdict[str, int] = defaultdict(int)  # frames by their first characters
-        self.errors: list[str] = []
 
     async def start(self) -> None:
         # limit=0: every websocket holds its connection for life; a pool limit would block the 101st viewer.
@@ -110,12 +104,10 @@ class ViewerPool:
         """Add `count` viewers, at most `concurrency` connecting at once, each within CONNECT_TIMEOUT."""
         started = time.perf_counter()
         gate = asyncio.Semaphore(self.concurrency)
-        fresh = [Viewer(self._next_index + i) for i in range(count)]
-        self._next_index += count
+        fresh = [Viewer() for _ in range(count)]
         self.viewers.extend(fresh)
         results = await asyncio.gather(*(self._connect_one(viewer, gate) for viewer in fresh))
         failed = [r for r in results if r]
-        self.errors.extend(failed[:20])
         kinds: dict[str, int] = defaultdict(int)
         for problem in failed:
             kinds[problem.split(':')[0]] += 1
@@ -133,7 +125,6 @@ class ViewerPool:
                 if viewer.ws is not None:
                     await viewer.ws.close()
                 return viewer.ended
-        viewer.connected_at = time.time()
         viewer.task = asyncio.create_task(self._read(viewer))
         return ''
 
@@ -267,15 +258,13 @@ class ViewerPool:
 
 # --- worker processes ------------------------------------------------------------------------------------
 
-def _worker_main(pipe: Connection, base_url: str, cookie: str, deflate: bool, concurrency: int,
-                 first_index: int) -> None:
+def _worker_main(pipe: Connection, base_url: str, cookie: str, deflate: bool, concurrency: int) -> None:
     try:
         import uvloop  # the viewers' loop is what is measured against: keep it as cheap as it can be
         uvloop.install()
     except ImportError:
         pass
-    asyncio.run(_serve(pipe, ViewerPool(base_url, cookie, deflate=deflate, concurrency=concurrency,
-                                        first_index=first_index)))
+    asyncio.run(_serve(pipe, ViewerPool(base_url, cookie, deflate=deflate, concurrency=concurrency)))
 
 
 async def _serve(pipe: Connection, pool: ViewerPool) -> None:
@@ -317,7 +306,7 @@ class ViewerWorkers:
             ours, theirs = context.Pipe()
             process = context.Process(target=_worker_main, name=f'viewers-{i}', daemon=True,
                                       args=(theirs, base_url, cookie, deflate,
-                                            max(1, concurrency // workers), i * 1_000_000))
+                                            max(1, concurrency // workers)))
             process.start()
             self._pipes.append(ours)
             self._processes.append(process)

@@ -43,10 +43,9 @@ class Dashboard:
         # on_delete, not on_disconnect: a reload builds the new page before this one is deleted, so the
         # symbols' tabs stay open across reloads; a closed browser releases them after reconnect_timeout.
         client.on_delete(self._close)
-        # A card joins its symbol's room once its component listens (_follow). A socket that comes back after
-        # a drop is a new socket in no room, under cards that are already listening: it rejoins them all.
-        self._connects = 0
-        client.on_connect(self._rejoin)
+        # Each (re)connect brings a new socket: put it in the rooms of the symbols shown and catch it up. A card
+        # whose component loads later asks again once it listens (_follow).
+        client.on_connect(lambda: services.feed.follow(client, self._subscriptions.symbols))
         _pages_by_browser[self._browser_id].add(self)
 
     # --- building -------------------------------------------------------------------------------------
@@ -170,11 +169,6 @@ class Dashboard:
         """The card's component listens now: put this page in the symbol's room and send it the current state."""
         if symbol in self._cards and symbol in self._subscriptions.symbols:  # not a card saying the engine is full
             self._services.feed.follow(self._client, [symbol])
-
-    def _rejoin(self) -> None:
-        self._connects += 1
-        if self._connects > 1:
-            self._services.feed.follow(self._client, self._subscriptions.symbols)
 
     def _hide(self, symbol: str) -> None:
         card = self._cards.pop(symbol, None)

@@ -58,6 +58,9 @@ class AppProcess:
         except AssertionError as problem:
             self.stop()  # nothing may outlive a failed start
             raise AssertionError(f'{problem}\n{self.log_tail()}') from None
+        except BaseException:  # Ctrl+C, or a /health that is not JSON
+            self.stop()
+            raise
         return self
 
     def _health_shows(self, until: Callable[[dict], bool]) -> bool:
