@@ -11,10 +11,13 @@ from typing import Any, Callable
 import httpx
 import psutil
 
+from tests.replica.universe import qualify
+
 
 @dataclass
 class ReplicaControl:
-    """Drives the TradingView replica through its /_replica/ control API."""
+    """Drives the TradingView replica through its /_replica/ control API. A `symbol` is `EXCHANGE:TICKER`
+    or a bare ticker, which means BINANCE's, as the replica reads it."""
     url: str
 
     def _post(self, path: str, **body: Any) -> dict:
@@ -50,11 +53,15 @@ class ReplicaControl:
         data = httpx.get(f'{self.url}/_replica/stats', timeout=10).json()
         if symbol is None:
             return data
-        return data['symbols'].get(symbol, {'page_loads': 0, 'sockets_open': 0, 'sockets_opened': 0,
-                                            'sockets_closed': 0})
+        # Keyed `EXCHANGE:TICKER` (BTCUSD is BINANCE:BTCUSD); a symbol nothing has asked for has no entry.
+        return data['symbols'].get(qualify(symbol), {'page_loads': 0, 'blocked': 0, 'sockets_open': 0,
+                                                     'sockets_opened': 0, 'sockets_closed': 0,
+                                                     'user_agent': None, 'sec_ch_ua': None})
 
     def price(self, symbol: str) -> float:
-        return httpx.get(f'{self.url}/_replica/price/{symbol}', timeout=10).json()['price']
+        response = httpx.get(f'{self.url}/_replica/price/{symbol}', timeout=10)  # the replica qualifies it
+        response.raise_for_status()
+        return response.json()['price']
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 10, message: str = '') -> Any:

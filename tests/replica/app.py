@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
+import secrets
 import struct
 import zlib
 from pathlib import Path
@@ -17,13 +17,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from . import controls, pages, sockets
+from . import controls, loops, pages, sockets
 from .state import Market
+from .universe import page_symbol
 
-_EXCHANGE = re.compile(r'[A-Za-z0-9_]{1,20}')
 _SCRIPT = (Path(__file__).parent / 'static' / 'symbol_page.js').read_text(encoding='utf-8')
 _FONT = b'wOF2\x00\x01\x00\x00' + bytes(40)  # not a usable font: only the request matters
-LANDING = ['BTCUSD', 'ETHUSD', 'SOLUSD', 'ADAUSD', 'XRPUSD', 'DOGEUSD', 'BTCUSDT', 'SHIBUSDT']
+LANDING = ['BINANCE:BTCUSD', 'BINANCE:ETHUSD', 'BINANCE:SOLUSD', 'BINANCE:DOGEUSD', 'BINANCE:BTCUSDT',
+           'BINANCE:SHIBUSDT', 'COINBASE:BTCUSD', 'COINBASE:ETHUSDT', 'KRAKEN:BTCUSD']
 
 
 def _png(size: int = 16, rgb: tuple[int, int, int] = (41, 98, 255)) -> bytes:
@@ -52,34 +53,37 @@ async def _held(request: Request, seconds: float) -> bool:
     return watcher not in done
 
 
+def _headless(request: Request) -> bool:
+    """What TradingView's web firewall turns away: a browser that says it is headless Chromium."""
+    return any('HeadlessChrome' in request.headers.get(h, '') for h in ('user-agent', 'sec-ch-ua'))
+
+
 async def symbol_page(request: Request) -> Response:
     market: Market = request.app.state.market
-    slug = request.path_params['slug']
-    exchange = request.query_params.get('exchange', 'BINANCE')
-    if '-' in slug:  # the path form /symbols/BINANCE-BTCUSDT/
-        exchange, slug = slug.split('-', 1)
-    ticker = slug
+    symbol = page_symbol(request.path_params['slug'], request.query_params.get('exchange'))
     market.pages += 1
-    counters = market.counters(ticker)
-    if counters is not None:
-        counters.page_loads += 1
-    wait = market.troubles.hang_left(ticker)
+    counters = market.counters(symbol)
+    counters.page_loads += 1
+    counters.user_agent, counters.sec_ch_ua = request.headers.get('user-agent'), request.headers.get('sec-ch-ua')
+    if _headless(request):  # the firewall stands in front of everything else, hangs and failures too
+        market.blocked += 1
+        counters.blocked += 1
+        return HTMLResponse(pages.blocked_page(secrets.token_hex(8)), status_code=403)
+    wait = market.troubles.hang_left(symbol)
     if wait > 0 and not await _held(request, wait):
         return Response(status_code=204)  # nobody is listening any more
-    status = market.troubles.failing(ticker)
+    status = market.troubles.failing(symbol)
     if status is not None:
         return HTMLResponse(pages.error_page(status), status_code=status)
-    state = market.symbols.get(ticker)  # case-sensitive, as TradingView's: btcusd is not found
-    if state is None or counters is None or not _EXCHANGE.fullmatch(exchange):
+    state = market.symbols.get(symbol)  # tickers are case-sensitive, as TradingView's: btcusd is not found
+    if state is None:
         return HTMLResponse(pages.not_found_page(), status_code=404)
-    exchange = exchange.upper()
-    counters.served += 1
-    symbol = f'{exchange}:{ticker}'
+    state.counters.served += 1
     # Odd loads name the main symbol in the extended form; the socket echoes it back verbatim in `n`.
     main_name = '=' + json.dumps({'symbol': symbol, 'session': 'regular'}, separators=(',', ':')) \
-        if counters.served % 2 else symbol
-    related = [market.symbols[t] for t in market.related(ticker)]
-    html = pages.symbol_page(state, exchange, main_name, related, request.app.state.hashes)
+        if state.counters.served % 2 else symbol
+    related = [market.symbols[s] for s in market.related(symbol)]
+    html = pages.symbol_page(state, main_name, related, request.app.state.hashes)
     return HTMLResponse(html, headers={'Cache-Control': 'no-store'})
 
 
@@ -118,9 +122,9 @@ def create_app(*, tick_interval: float = 1.0, seed: int | None = None, heartbeat
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(sockets.tick_loop(market)),
-                 asyncio.create_task(sockets.heartbeat_loop(market, heartbeat_interval)),
-                 asyncio.create_task(sockets.noise_loop(market, noise_interval))]
+        tasks = [asyncio.create_task(loops.tick_loop(market)),
+                 asyncio.create_task(loops.heartbeat_loop(market, heartbeat_interval)),
+                 asyncio.create_task(loops.noise_loop(market, noise_interval))]
         try:
             yield
         finally:

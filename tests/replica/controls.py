@@ -1,5 +1,6 @@
 """Test controls under /_replica/. Each POST has taken effect (frames sent, sockets cut) when it answers.
 
+A `symbol` is `EXCHANGE:TICKER` or a bare ticker, which means BINANCE's (so `BTCUSD` is `BINANCE:BTCUSD`).
 Bad input is a 400 with {"ok": false, "error": ...}; nothing here answers 500.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from starlette.routing import Route
 
 from .sockets import _push_quote, publish
 from .state import Market
+from .universe import qualify
 
 MAX_SECONDS = 86400.0
 
@@ -40,13 +42,19 @@ async def _body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _symbol(market: Market, body: dict[str, Any], required: bool = True) -> str | None:
+def _symbol(market: Market, body: dict[str, Any]) -> str:
+    """The listed `EX:TICKER` the body names."""
     value = body.get('symbol')
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or value not in market.symbols:
-        raise BadInput(f'unknown symbol: {value!r}' if isinstance(value, str) else '"symbol" must be a ticker')
-    return value
+    if not isinstance(value, str):
+        raise BadInput('"symbol" must be a ticker or EXCHANGE:TICKER')
+    if qualify(value) not in market.symbols:
+        raise BadInput(f'unknown symbol: {value!r}')
+    return qualify(value)
+
+
+def _symbol_or_all(market: Market, body: dict[str, Any]) -> str | None:
+    """As `_symbol`; no symbol at all means every one (None)."""
+    return None if body.get('symbol') is None else _symbol(market, body)
 
 
 def _number(body: dict[str, Any], key: str, low: float, high: float, default: float | None = None) -> float:
@@ -78,27 +86,26 @@ def _post(handler: Handler) -> Callable[[Request], Awaitable[JSONResponse]]:
 
 
 async def set_price(market: Market, body: dict[str, Any]) -> dict[str, Any]:
-    ticker = _symbol(market, body)
-    assert ticker is not None
+    symbol = _symbol(market, body)
     price = _number(body, 'price', 0, 1e12)
     if price <= 0:
         raise BadInput('"price" must be above 0')
-    state = market.symbols[ticker]
+    state = market.symbols[symbol]
     fields = state.set_price(price)
     sent_at = time.time()
-    sockets = await publish(market, {ticker: fields})
+    sockets = await publish(market, {symbol: fields})
     return {'sent_at': sent_at, 'sockets': sockets, 'price': state.price, 'text': state.text,
             'frozen': state.frozen}
 
 
 async def freeze(market: Market, body: dict[str, Any]) -> dict[str, Any]:
-    state = market.symbols[_symbol(market, body) or '']
+    state = market.symbols[_symbol(market, body)]
     state.frozen = _flag(body, 'frozen', True)
     return {'frozen': state.frozen}
 
 
 async def drop(market: Market, body: dict[str, Any]) -> dict[str, Any]:
-    state = market.symbols[_symbol(market, body) or '']
+    state = market.symbols[_symbol(market, body)]
     dropped = list(state.mains)
     for sock in dropped:
         sock.kill()
@@ -107,36 +114,35 @@ async def drop(market: Market, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def fail(market: Market, body: dict[str, Any]) -> dict[str, Any]:
-    ticker = _symbol(market, body, required=False)
+    symbol = _symbol_or_all(market, body)
     status = _number(body, 'status', 400, 599, default=503)
     if status != int(status) or status == 404:
         raise BadInput('"status" must be an HTTP error status (429, 5xx)')
     seconds = _number(body, 'seconds', 0, MAX_SECONDS)
-    market.troubles.fail[ticker] = (time.monotonic() + seconds, int(status))
+    market.troubles.fail[symbol] = (time.monotonic() + seconds, int(status))
     return {'until_in': seconds}
 
 
 async def hang(market: Market, body: dict[str, Any]) -> dict[str, Any]:
-    ticker = _symbol(market, body, required=False)
+    symbol = _symbol_or_all(market, body)
     seconds = _number(body, 'seconds', 0, MAX_SECONDS)
-    market.troubles.hang[ticker] = time.monotonic() + seconds
+    market.troubles.hang[symbol] = time.monotonic() + seconds
     return {'until_in': seconds}
 
 
 async def dom_only(market: Market, body: dict[str, Any]) -> dict[str, Any]:
-    ticker = _symbol(market, body)
-    assert ticker is not None
-    state = market.symbols[ticker]
+    symbol = _symbol(market, body)
+    state = market.symbols[symbol]
     on = _flag(body, 'on', True)
     changed, state.dom_only = state.dom_only != on, on
     if changed and not state.frozen:
         if on:  # the pushstream takes over at once, with the current price
             for push in list(state.push_watchers):
-                for _, name in push.subs.get(ticker, ()):
+                for _, name in push.subs.get(symbol, ()):
                     if not await push.send(_push_quote(name, state.price_fields())):
                         market.close_socket(push)
         else:  # the data socket resumes, with the current price
-            await publish(market, {ticker: state.price_fields()})
+            await publish(market, {symbol: state.price_fields()})
     return {'on': on}
 
 
@@ -155,7 +161,7 @@ async def stats(request: Request) -> JSONResponse:
 
 
 async def price(request: Request) -> JSONResponse:
-    state = _market(request).symbols.get(request.path_params['symbol'])
+    state = _market(request).symbols.get(qualify(request.path_params['symbol']))
     if state is None:
         return JSONResponse({'ok': False, 'error': 'unknown symbol'}, status_code=400)
     return JSONResponse({'price': state.price, 'text': state.text})

@@ -99,10 +99,10 @@ def _overlays() -> str:
             '<button type="button" class="js-reject-cookies">Reject all</button></div>')
 
 
-def symbol_page(state: SymbolState, exchange: str, main_name: str, related: list[SymbolState],
-                h: dict[str, str]) -> str:
+def symbol_page(state: SymbolState, main_name: str, related: list[SymbolState], h: dict[str, str]) -> str:
+    """The page of `state`'s market; `related` are markets of the same exchange."""
     listing, coin, dec = state.listing, state.listing.coin, state.small_decimals
-    symbol = f'{exchange}:{listing.ticker}'
+    symbol, exchange = listing.symbol, listing.exchange
     title = f'{listing.title_pair} — {coin.name} Price and Chart — TradingView'
     # A stale copy for the hidden header: what an old server-side render would hold.
     stale = state.price * 0.9
@@ -115,15 +115,15 @@ def symbol_page(state: SymbolState, exchange: str, main_name: str, related: list
                    for label, v in _performance(state))
     related_html = ''.join(
         f'<a class="{h["relatedItem"]}" href="/symbols/{r.listing.ticker}/?exchange={escape(exchange)}" '
-        f'data-symbol="{escape(exchange)}:{r.listing.ticker}"><img src="/static/coins/{r.listing.coin.base}.png" '
+        f'data-symbol="{escape(r.listing.symbol)}"><img src="/static/coins/{r.listing.coin.base}.png" '
         f'alt="" width="18" height="18"><span>{escape(r.listing.description)}</span><b>{r.listing.ticker}</b>'
         f'<span translate="no" class="{h["relatedLast"]}">{r.text}</span><span>{r.listing.currency}</span>'
         f'<span class="{h["relatedChange"]} {h["up"] if r.change_percent >= 0 else h["down"]}">'
         f'{percent_text(r.change_percent)}</span></a>' for r in related)
     cap = state.price * coin.supply
     init = {'symbol': symbol, 'ticker': listing.ticker, 'exchange': exchange, 'mainName': main_name,
-            'related': [f'{exchange}:{r.listing.ticker}' for r in related], 'hashes': h,
-            'decimals': {f'{exchange}:{s.listing.ticker}': s.small_decimals for s in [state, *related]},
+            'related': [r.listing.symbol for r in related], 'hashes': h,
+            'decimals': {s.listing.symbol: s.small_decimals for s in [state, *related]},
             'quoteFields': QUOTE_FIELDS, 'release': '2026-11-21T00:00:00'}
     init_json = json.dumps(init).replace('</', '<\\/')
     return (
@@ -174,8 +174,21 @@ def error_page(status: int) -> str:
             '</center><hr><center>nginx</center></body></html>')
 
 
-def landing_page(tickers: list[str], exchange: str = 'BINANCE') -> str:
-    links = ''.join(f'<li><a href="/symbols/{t}/?exchange={exchange}">{t}</a></li>' for t in tickers)
+def blocked_page(ray_id: str) -> str:
+    """What TradingView's web firewall answers a client it takes for a bot (HTTP 403)."""
+    return ('<!DOCTYPE html><html lang="en-US"><head><title>Attention Required! | Cloudflare</title>'
+            '<meta charset="UTF-8"></head><body><div id="cf-wrapper"><div id="cf-error-details">'
+            '<h1 data-translate="block_headline">Sorry, you have been blocked</h1>'
+            '<h2 class="cf-subheadline">You are unable to access tradingview.com</h2>'
+            '<p>Access denied. This website is using a security service to protect itself from online attacks. '
+            'The action you just performed triggered the security solution.</p>'
+            f'<p class="cf-footer-item">Error 1020 · Cloudflare Ray ID: <strong>{escape(ray_id)}</strong></p>'
+            '</div></div></body></html>')
+
+
+def landing_page(symbols: list[str]) -> str:
+    links = ''.join(f'<li><a href="/symbols/{ticker}/?exchange={exchange}">{exchange}:{ticker}</a></li>'
+                    for exchange, _, ticker in (s.partition(':') for s in symbols))
     return (_head('TradingView replica') + '<body>' + _header() + '<main><h1>TradingView replica</h1>'
             '<p>A local stand-in for TradingView symbol pages. Try:</p>'
             f'<ul>{links}</ul><p><a href="/_replica/stats">/_replica/stats</a></p></main></body></html>')

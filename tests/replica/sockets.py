@@ -6,19 +6,19 @@ symbol and name form, then spliced into every socket's frame: 50 symbols x 10+ t
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import secrets
 import time
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from . import framing
-from .formatting import price_text
 from .state import PRICE_FIELDS, DataSocket, Market, PushSocket, Socket
+from .universe import page_symbol, qualify
 
 RELEASE = 'registry.xtools.tv/tvbs_release/webchart:release_207-21'
 _SESSION = re.compile(r'[A-Za-z0-9_]{1,64}')
@@ -47,27 +47,23 @@ def _origin_ok(ws: WebSocket) -> bool:
     return ws.headers.get('origin') == f'{scheme}://{ws.headers.get("host", "")}'
 
 
-def _main_ticker(ws: WebSocket) -> str | None:
-    """`from=symbols/BTCUSD/` or `from=symbols/BINANCE-BTCUSDT/` -> the page's ticker."""
-    parts = ws.query_params.get('from', '').strip('/').split('/')
+def _main_symbol(ws: WebSocket) -> str | None:
+    """`from=symbols/BTCUSD/?exchange=COINBASE` or `from=symbols/COINBASE-BTCUSD/` -> `COINBASE:BTCUSD`."""
+    page = urlsplit(ws.query_params.get('from', ''))
+    parts = page.path.strip('/').split('/')
     if len(parts) != 2 or parts[0] != 'symbols':
         return None
-    return parts[1].rpartition('-')[2]
+    return page_symbol(parts[1], parse_qs(page.query).get('exchange', [''])[0])
 
 
-def resolve(name: Any) -> tuple[str, str] | None:
-    """`BINANCE:BTCUSD` or `={"symbol":"BINANCE:BTCUSD",...}` -> (exchange, ticker)."""
-    if not isinstance(name, str):
-        return None
-    if name.startswith('='):
+def resolve(name: Any) -> str | None:
+    """`COINBASE:BTCUSD` or `={"symbol":"COINBASE:BTCUSD",...}` -> `COINBASE:BTCUSD`; `BTCUSD` is BINANCE's."""
+    if isinstance(name, str) and name.startswith('='):
         try:
             name = json.loads(name[1:]).get('symbol')
         except (ValueError, AttributeError):
             return None
-        if not isinstance(name, str):
-            return None
-    exchange, _, ticker = name.rpartition(':')
-    return exchange or 'BINANCE', ticker
+    return qualify(name) if isinstance(name, str) else None
 
 
 def _qsd(session: str, body: str) -> str:
@@ -82,7 +78,7 @@ async def data_socket(ws: WebSocket) -> None:
         await ws.close(code=1008)  # before accept: the browser sees HTTP 403
         return
     await ws.accept()
-    sock = DataSocket(ws, ws.scope.get(_TRANSPORT_KEY), main=_main_ticker(ws))
+    sock = DataSocket(ws, ws.scope.get(_TRANSPORT_KEY), main=_main_symbol(ws))
     market.open_data(sock)
     try:
         now = time.time()
@@ -126,11 +122,11 @@ async def _handle(market: Market, sock: DataSocket, payload: str) -> None:
         await _add_symbols(market, sock, session, params[1:])
     elif method == 'quote_remove_symbols':
         for name in params[1:]:
-            if (found := resolve(name)) and found[1] in market.symbols:
-                market.unsubscribe(sock, found[1], session)
+            if (symbol := resolve(name)) in market.symbols:
+                market.unsubscribe(sock, symbol, session)
     elif method == 'quote_delete_session':
-        for ticker in list(sock.subs):
-            market.unsubscribe(sock, ticker, session)
+        for symbol in list(sock.subs):
+            market.unsubscribe(sock, symbol, session)
         del sock.fields[session]
 
 
@@ -142,14 +138,13 @@ async def _add_symbols(market: Market, sock: DataSocket, session: str, names: li
     for name in names:
         if not isinstance(name, str):
             continue
-        found = resolve(name)
-        state = market.symbols.get(found[1]) if found else None
-        if state is None or found is None:
+        state = market.symbols.get(resolve(name) or '')
+        if state is None:
             packets.append(_qsd(session, framing.dumps(
                 {'n': name, 's': 'error', 'errmsg': 'invalid symbol', 'v': {}})))
         else:
-            market.subscribe(sock, state.listing.ticker, session, name)
-            values = state.snapshot(found[0])
+            market.subscribe(sock, state.listing.symbol, session, name)
+            values = state.snapshot()
             if state.dom_only:
                 values = {k: v for k, v in values.items() if k not in PRICE_FIELDS}
             if fields is not None:
@@ -166,15 +161,15 @@ async def publish(market: Market, updates: dict[str, dict[str, Any]]) -> int:
     """Push changed fields now: one frame per socket holding every symbol it watches. Returns sockets reached."""
     frames: dict[Socket, list[str]] = {}
     bodies: dict[tuple[str, str, frozenset[str] | None], str] = {}
-    for ticker, values in updates.items():
-        state = market.symbols[ticker]
+    for symbol, values in updates.items():
+        state = market.symbols[symbol]
         if state.frozen:
             continue
         data_values = {k: v for k, v in values.items() if k not in PRICE_FIELDS} if state.dom_only else values
         for sock in state.watchers if data_values else ():
-            for session, name in sock.subs.get(ticker, ()):
+            for session, name in sock.subs.get(symbol, ()):
                 fields = sock.fields.get(session)
-                key = (ticker, name, fields)
+                key = (symbol, name, fields)
                 if key not in bodies:
                     v = {k: x for k, x in data_values.items() if fields is None or k in fields}
                     bodies[key] = framing.dumps({'n': name, 's': 'ok', 'v': v}) if v else ''
@@ -182,7 +177,7 @@ async def publish(market: Market, updates: dict[str, dict[str, Any]]) -> int:
                     frames.setdefault(sock, []).append(_qsd(session, bodies[key]))
         if state.dom_only and 'lp' in values:
             for push in state.push_watchers:
-                for _, name in push.subs.get(ticker, ()):
+                for _, name in push.subs.get(symbol, ()):
                     frames.setdefault(push, []).append(_push_quote(name, values))
     sent = 0
     for target, payloads in frames.items():
@@ -224,77 +219,11 @@ async def push_socket(ws: WebSocket) -> None:
                 continue
             names = msg.get('subscribe') if isinstance(msg, dict) else None
             for name in names if isinstance(names, list) else ():
-                found = resolve(name)
-                state = market.symbols.get(found[1]) if found else None
+                state = market.symbols.get(resolve(name) or '')
                 if state is None:
                     continue
-                market.subscribe(sock, state.listing.ticker, PUSH_SESSION, name)
+                market.subscribe(sock, state.listing.symbol, PUSH_SESSION, name)
                 if state.dom_only and not state.frozen:
                     await sock.send(_push_quote(name, state.price_fields()))
     finally:
         market.close_socket(sock)
-
-
-# --- background loops, owned by the app's lifespan ---------------------------------------------------
-
-async def tick_loop(market: Market) -> None:
-    """Random motion every tick_interval seconds; 0 or less stops it until the interval changes."""
-    while True:
-        market.tick_changed.clear()
-        interval = market.tick_interval
-        if interval <= 0:
-            await market.tick_changed.wait()
-            continue
-        try:
-            await asyncio.wait_for(market.tick_changed.wait(), interval)
-            continue  # a new interval: start timing again
-        except TimeoutError:
-            pass
-        await publish(market, market.step())
-
-
-async def heartbeat_loop(market: Market, interval: float) -> None:
-    """`~m~4~m~~h~N` to every data socket; one whose client skipped two beats in a row is closed."""
-    while True:
-        await asyncio.sleep(interval)
-        for sock in list(market.data_sockets):
-            if sock.unanswered >= 2:
-                market.close_socket(sock)
-                try:
-                    await sock.ws.close(code=1000)
-                except Exception:
-                    pass
-                continue
-            sock.beats += 1
-            sock.unanswered += 1
-            if not await sock.send(framing.heartbeat(sock.beats)):
-                market.close_socket(sock)
-
-
-_HEADLINES = [
-    '{name} climbs {pct} as traders eye {price}',
-    '{name} slips {pct} after ETF outflows; support seen near {price}',
-    'Analysts: {name} could retest {price} this week',
-    '{name} open interest jumps {pct} — funding turns positive 📈',
-]
-
-
-async def noise_loop(market: Market, interval: float) -> None:
-    """News-ish JSON on the pushstream every few seconds, full of numbers that are not the price."""
-    count = 0
-    while True:
-        await asyncio.sleep(interval * market.rng.uniform(0.5, 1.5))
-        if not market.push_sockets:
-            continue
-        count += 1
-        state = market.rng.choice(list(market.symbols.values()))
-        decoy = state.price * market.rng.uniform(0.9, 1.1)
-        title = market.rng.choice(_HEADLINES).format(
-            name=state.listing.coin.name, pct=f'{market.rng.uniform(0.1, 6):.2f}%',
-            price=price_text(decoy, state.small_decimals))
-        text = framing.dumps({'text': {'channel': 'news', 'content': {
-            'id': f'tag:reuters.com,2026:newsml_L{count}', 'title': title, 'published': int(time.time()),
-            'related_symbols': [f'BINANCE:{state.listing.ticker}'], 'price': round(decoy, 2)}}})
-        for sock in list(market.push_sockets):
-            if not await sock.send(text):
-                market.close_socket(sock)

@@ -10,19 +10,19 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from .formatting import decimals_for, price_text, round_price
-from .universe import Listing, default_universe, related_tickers
+from .universe import EXCHANGES, Listing, listings, related_symbols
 
 SEND_TIMEOUT = 2.0  # a socket that cannot take a frame for this long is dropped, as a real server would
 # ...or one whose unsent backlog passes this, checked before each send. It stays below the transport's
 # 64 KiB high-water mark, so a send never waits on a slow reader (frames are a few KiB at most).
 MAX_BUFFERED = 32 * 1024
 PRICE_FIELDS = frozenset({'lp', 'ch', 'chp', 'lp_time', 'bid', 'ask', 'high_price', 'low_price'})
-UNKNOWN_TICKERS_KEPT = 1000  # bound the stats kept for unknown tickers, whatever clients ask for
+UNKNOWN_SYMBOLS_KEPT = 1000  # bound the stats kept for unknown symbols, whatever clients ask for
 
 
 @dataclass(eq=False)
 class Socket:
-    """A websocket the replica pushes to. `subs`: ticker -> names as the client wrote them, per session."""
+    """A websocket the replica pushes to. `subs`: `EX:TICKER` -> (session, name as the client wrote it)."""
     ws: WebSocket
     transport: asyncio.Transport | None  # the TCP connection under it, when the server exposes it
     subs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
@@ -54,7 +54,7 @@ class Socket:
 @dataclass(eq=False)
 class DataSocket(Socket):
     """The page's TradingView socket (/socket.io/websocket)."""
-    main: str | None = None  # the ticker of the page that opened it (from its `from=` query)
+    main: str | None = None  # `EX:TICKER` of the page that opened it (from its `from=` query)
     fields: dict[str, frozenset[str] | None] = field(default_factory=dict)  # quote session -> fields asked
     beats: int = 0
     unanswered: int = 0  # heartbeats sent since the last echo
@@ -69,8 +69,15 @@ class PushSocket(Socket):
 class Counters:
     page_loads: int = 0
     served: int = 0  # pages actually rendered: its parity picks the main symbol's name form
+    blocked: int = 0  # page requests the firewall turned away
     sockets_opened: int = 0
     sockets_closed: int = 0
+    user_agent: str | None = None  # headers of the last page request, so a test can see what a client sent
+    sec_ch_ua: str | None = None
+
+    def stats(self) -> dict[str, Any]:
+        return {'page_loads': self.page_loads, 'blocked': self.blocked, 'sockets_opened': self.sockets_opened,
+                'sockets_closed': self.sockets_closed, 'user_agent': self.user_agent, 'sec_ch_ua': self.sec_ch_ua}
 
 
 @dataclass(eq=False)
@@ -111,7 +118,7 @@ class SymbolState:
         self.lp_time = int(time.time())
         return self.price_fields()
 
-    def snapshot(self, exchange: str) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, Any]:
         """Every field the first qsd carries."""
         listing, coin = self.listing, self.listing.coin
         decimals = decimals_for(self.price, self.small_decimals)
@@ -123,49 +130,49 @@ class SymbolState:
             'low_price': round(min(self.price, self.prev_close) * 0.991, decimals),
             'open_price': self.prev_close, 'prev_close_price': self.prev_close,
             'description': listing.description, 'local_description': f'{coin.local_name} / {listing.currency}',
-            'exchange': exchange, 'type': 'spot', 'short_name': listing.ticker,
-            'pro_name': f'{exchange}:{listing.ticker}', 'original_name': f'{exchange}:{listing.ticker}',
+            'exchange': listing.exchange, 'type': 'spot', 'short_name': listing.ticker,
+            'pro_name': listing.symbol, 'original_name': listing.symbol,
             'pricescale': 10 ** decimals, 'minmov': 1, 'fractional': False,
             'current_session': 'market', 'update_mode': 'streaming', 'is_tradable': True,
             'base-currency-logoid': f'crypto/XTVC{coin.base}', 'currency-logoid': 'country/US',
         }
 
     def stats(self) -> dict[str, Any]:
-        c = self.counters
-        return {'page_loads': c.page_loads, 'sockets_open': len(self.mains), 'sockets_opened': c.sockets_opened,
-                'sockets_closed': c.sockets_closed, 'price': self.price, 'frozen': self.frozen,
-                'dom_only': self.dom_only, 'watchers': len(self.watchers) + len(self.push_watchers)}
+        return {**self.counters.stats(), 'sockets_open': len(self.mains), 'price': self.price,
+                'frozen': self.frozen, 'dom_only': self.dom_only,
+                'watchers': len(self.watchers) + len(self.push_watchers)}
 
 
 @dataclass
 class Troubles:
-    """Failure windows set by the controls. Key None means every symbol."""
+    """Failure windows set by the controls, by `EX:TICKER`. Key None means every symbol."""
     fail: dict[str | None, tuple[float, int]] = field(default_factory=dict)  # -> (until, status)
     hang: dict[str | None, float] = field(default_factory=dict)  # -> until
 
-    def failing(self, ticker: str) -> int | None:
+    def failing(self, symbol: str) -> int | None:
         now = time.monotonic()
-        for key in (ticker, None):
+        for key in (symbol, None):
             until, status = self.fail.get(key, (0.0, 0))
             if until > now:
                 return status
         return None
 
-    def hang_left(self, ticker: str) -> float:
+    def hang_left(self, symbol: str) -> float:
         now = time.monotonic()
-        return max(0.0, *(self.hang.get(key, 0.0) - now for key in (ticker, None)))
+        return max(0.0, *(self.hang.get(key, 0.0) - now for key in (symbol, None)))
 
 
 @dataclass(eq=False)
 class Market:
     tick_interval: float
     rng: random.Random
-    symbols: dict[str, SymbolState] = field(default_factory=dict)
-    unknown: dict[str, Counters] = field(default_factory=dict)
+    symbols: dict[str, SymbolState] = field(default_factory=dict)  # by `EX:TICKER`
+    unknown: dict[str, Counters] = field(default_factory=dict)  # page loads of symbols nobody lists
     troubles: Troubles = field(default_factory=Troubles)
     data_sockets: set[DataSocket] = field(default_factory=set)
     push_sockets: set[PushSocket] = field(default_factory=set)
     pages: int = 0
+    blocked: int = 0
     asset_requests: int = 0
     tick_changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -173,24 +180,26 @@ class Market:
     def create(cls, tick_interval: float, seed: int | None) -> Market:
         market = cls(tick_interval=tick_interval, rng=random.Random(seed))
         now = int(time.time())
-        for ticker, listing in default_universe().items():
-            # USDT books trade a hair away from USD ones; yesterday's close is within a few percent.
-            start = listing.coin.price * (1.0003 if listing.currency == 'USDT' else 1.0)
+        for symbol, listing in listings().items():
+            # Each exchange trades a little away from the others, and USDT books a hair away from USD
+            # ones; yesterday's close and the volume are each market's own.
+            start = listing.coin.price * EXCHANGES[listing.exchange].price_factor
+            start *= 1.0003 if listing.currency == 'USDT' else 1.0
             start = round_price(start, listing.coin.small_decimals)
             prev_close = round_price(start * market.rng.uniform(0.97, 1.03), listing.coin.small_decimals)
             volume = round(listing.coin.supply * market.rng.uniform(0.002, 0.01), 2)  # 24 h, in coins
-            market.symbols[ticker] = SymbolState(listing, start, prev_close, volume, now)
+            market.symbols[symbol] = SymbolState(listing, start, prev_close, volume, now)
         return market
 
-    def related(self, ticker: str) -> list[str]:
-        return related_tickers(self.symbols[ticker].listing, {t: s.listing for t, s in self.symbols.items()})
+    def related(self, symbol: str) -> list[str]:
+        return related_symbols(self.symbols[symbol].listing, self.symbols)
 
-    def counters(self, ticker: str) -> Counters | None:
-        if ticker in self.symbols:
-            return self.symbols[ticker].counters
-        if ticker not in self.unknown and len(self.unknown) >= UNKNOWN_TICKERS_KEPT:
-            return None
-        return self.unknown.setdefault(ticker, Counters())
+    def counters(self, symbol: str) -> Counters:
+        if symbol in self.symbols:
+            return self.symbols[symbol].counters
+        if symbol not in self.unknown and len(self.unknown) >= UNKNOWN_SYMBOLS_KEPT:
+            return Counters()  # past the cap: counted nowhere
+        return self.unknown.setdefault(symbol, Counters())
 
     # --- sockets -------------------------------------------------------------------------------
 
@@ -204,8 +213,8 @@ class Market:
     def close_socket(self, sock: Socket) -> None:
         """Forget a socket everywhere. Idempotent: drop, send failures and the handler's exit all call it."""
         sock.open = False
-        for ticker in sock.subs:
-            state = self.symbols[ticker]
+        for symbol in sock.subs:
+            state = self.symbols[symbol]
             state.watchers.discard(sock)  # type: ignore[arg-type]
             state.push_watchers.discard(sock)  # type: ignore[arg-type]
         sock.subs.clear()
@@ -217,27 +226,27 @@ class Market:
                 state.counters.sockets_closed += 1
         self.push_sockets.discard(sock)  # type: ignore[arg-type]
 
-    def subscribe(self, sock: Socket, ticker: str, session: str, name: str) -> None:
-        state = self.symbols[ticker]
+    def subscribe(self, sock: Socket, symbol: str, session: str, name: str) -> None:
+        state = self.symbols[symbol]
         (state.push_watchers if isinstance(sock, PushSocket) else state.watchers).add(sock)  # type: ignore
-        names = sock.subs.setdefault(ticker, [])
+        names = sock.subs.setdefault(symbol, [])
         if (session, name) not in names:
             names.append((session, name))
 
-    def unsubscribe(self, sock: Socket, ticker: str, session: str) -> None:
-        names = [n for n in sock.subs.get(ticker, []) if n[0] != session]
+    def unsubscribe(self, sock: Socket, symbol: str, session: str) -> None:
+        names = [n for n in sock.subs.get(symbol, []) if n[0] != session]
         if names:
-            sock.subs[ticker] = names
-        elif ticker in sock.subs:
-            del sock.subs[ticker]
-            self.symbols[ticker].watchers.discard(sock)  # type: ignore[arg-type]
+            sock.subs[symbol] = names
+        elif symbol in sock.subs:
+            del sock.subs[symbol]
+            self.symbols[symbol].watchers.discard(sock)  # type: ignore[arg-type]
 
     # --- motion ----------------------------------------------------------------------------------
 
     def step(self) -> dict[str, dict[str, Any]]:
-        """One tick of random motion for every watched, unfrozen symbol: what changed, per ticker."""
+        """One tick of random motion for every watched, unfrozen symbol: what changed, per symbol."""
         updates: dict[str, dict[str, Any]] = {}
-        for ticker, state in self.symbols.items():
+        for symbol, state in self.symbols.items():
             if state.frozen or not (state.watchers or state.push_watchers):
                 continue
             roll = self.rng.random()
@@ -245,7 +254,7 @@ class Market:
                 continue  # quiet this tick: real symbols update every 1-4 s, not on a clock
             if roll < 0.4:
                 state.volume = round(state.volume + self.rng.uniform(0.01, 5) * 10, 2)
-                updates[ticker] = {'volume': state.volume}
+                updates[symbol] = {'volume': state.volume}
                 continue
             tick = 10 ** -decimals_for(state.price, state.small_decimals)
             move = state.price * self.rng.gauss(0, 0.0004)
@@ -253,14 +262,14 @@ class Market:
                 move = tick if self.rng.random() < 0.5 else -tick
             if state.price + move <= tick:
                 move = tick
-            updates[ticker] = state.set_price(state.price + move)
+            updates[symbol] = state.set_price(state.price + move)
         return updates
 
     # --- controls --------------------------------------------------------------------------------
 
     def reset(self) -> None:
         self.troubles = Troubles()
-        self.pages = self.asset_requests = 0
+        self.pages = self.blocked = self.asset_requests = 0
         self.unknown.clear()
         for state in self.symbols.values():
             state.frozen = state.dom_only = False
@@ -271,10 +280,10 @@ class Market:
         self.tick_changed.set()
 
     def stats(self) -> dict[str, Any]:
-        symbols = {t: s.stats() for t, s in self.symbols.items()}
-        for ticker, c in self.unknown.items():
-            symbols[ticker] = {'page_loads': c.page_loads, 'sockets_open': 0, 'sockets_opened': 0,
-                               'sockets_closed': 0, 'price': None}
+        symbols = {symbol: state.stats() for symbol, state in self.symbols.items()}
+        for symbol, counters in self.unknown.items():
+            symbols[symbol] = {**counters.stats(), 'sockets_open': 0, 'price': None}
         return {'symbols': symbols, 'asset_requests': self.asset_requests, 'pages': self.pages,
+                'blocked': self.blocked,
                 'data_sockets_open': len(self.data_sockets), 'pushstreams_open': len(self.push_sockets),
                 'tick_interval': self.tick_interval}

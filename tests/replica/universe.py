@@ -1,7 +1,13 @@
-"""The replica's default symbol universe: every coin quoted in USD and in USDT, as TradingView lists them."""
+"""The replica's listings: which exchange quotes which coin in which currency, as TradingView names them.
+
+A symbol is `EXCHANGE:TICKER`; a bare ticker means BINANCE, as on TradingView's page without `?exchange=`.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Container
+
+DEFAULT_EXCHANGE = 'BINANCE'
 
 
 @dataclass(frozen=True)
@@ -16,7 +22,8 @@ class Coin:
 
 @dataclass(frozen=True)
 class Listing:
-    """One ticker: a coin against a quote currency."""
+    """One market: a coin against a quote currency on one exchange."""
+    exchange: str
     ticker: str
     coin: Coin
     currency: str
@@ -29,6 +36,10 @@ class Listing:
     @property
     def title_pair(self) -> str:
         return f'{self.coin.base} {self.currency}'
+
+    @property
+    def symbol(self) -> str:
+        return f'{self.exchange}:{self.ticker}'
 
 
 _COINS = [
@@ -70,23 +81,61 @@ _COINS = [
     Coin('FLOKI', 'Floki', 0.00008512, 8, 9.6e12, 'Флоки 🐕'),
 ]
 
-_QUOTES = [('USD', 'U.S. Dollar'), ('USDT', 'TetherUS')]
+_QUOTES = {'USD': 'U.S. Dollar', 'USDT': 'TetherUS'}
+_EVERY = frozenset(coin.base for coin in _COINS)
+_HANDFUL = frozenset({'BTC', 'ETH', 'SOL', 'XRP', 'DOGE', 'ADA'})
+
+
+@dataclass(frozen=True)
+class Exchange:
+    name: str
+    price_factor: float  # its books trade this far from Binance's, so one coin differs across exchanges
+    bases: dict[str, frozenset[str]]  # quote currency -> the coins listed against it
+
+
+EXCHANGES = {e.name: e for e in [
+    Exchange('BINANCE', 1.0, {'USD': _EVERY, 'USDT': _EVERY}),
+    Exchange('COINBASE', 1.0035, {'USD': _EVERY, 'USDT': _HANDFUL}),
+    Exchange('KRAKEN', 0.9968, {'USD': _EVERY - {'BNB', 'TON', 'FLOKI', 'RNDR'}, 'USDT': _HANDFUL}),
+]}
 
 # Popular pairs shown as "related symbols": the same ones on most pages, so decoys overlap across tabs.
 POPULAR = ['BTC', 'ETH', 'SOL', 'XRP', 'BNB', 'DOGE', 'ADA']
 
 
+def listings() -> dict[str, Listing]:
+    """Every market of every exchange, by `EXCHANGE:TICKER`."""
+    found = {}
+    for exchange in EXCHANGES.values():
+        for coin in _COINS:
+            for currency, bases in exchange.bases.items():
+                if coin.base in bases:
+                    listing = Listing(exchange.name, coin.base + currency, coin, currency, _QUOTES[currency])
+                    found[listing.symbol] = listing
+    return found
+
+
 def default_universe() -> dict[str, Listing]:
-    listings = {}
-    for coin in _COINS:
-        for currency, currency_name in _QUOTES:
-            ticker = coin.base + currency
-            listings[ticker] = Listing(ticker, coin, currency, currency_name)
-    return listings
+    """BINANCE's markets by bare ticker: what a ticker without an exchange means (the benches use it)."""
+    return {listing.ticker: listing for listing in listings().values() if listing.exchange == DEFAULT_EXCHANGE}
 
 
-def related_tickers(listing: Listing, universe: dict[str, Listing]) -> list[str]:
-    """4 to 6 other popular tickers in the same quote currency, fixed per ticker."""
+def qualify(name: str) -> str:
+    """`BTCUSD` -> `BINANCE:BTCUSD`, `coinbase:BTCUSD` -> `COINBASE:BTCUSD`. Exchanges are upper-cased, as
+    TradingView does; tickers keep their case (`btcusd` is not found)."""
+    exchange, colon, ticker = name.rpartition(':')
+    return f'{exchange.upper() if colon else DEFAULT_EXCHANGE}:{ticker}'
+
+
+def page_symbol(slug: str, exchange: str | None) -> str:
+    """The symbol a page URL names: `/symbols/COINBASE-BTCUSD/`, or `/symbols/BTCUSD/?exchange=COINBASE`."""
+    if '-' in slug:
+        exchange, slug = slug.split('-', 1)
+    return f'{(exchange or DEFAULT_EXCHANGE).upper()}:{slug}'
+
+
+def related_symbols(listing: Listing, listed: Container[str]) -> list[str]:
+    """Up to 4-6 other popular markets of the same exchange and quote currency, fixed per ticker."""
     count = 4 + sum(map(ord, listing.ticker)) % 3
-    others = [base + listing.currency for base in POPULAR if base != listing.coin.base]
-    return [t for t in others if t in universe][:count]
+    others = [f'{listing.exchange}:{base}{listing.currency}' for base in POPULAR if base != listing.coin.base]
+    return [s for s in others if s in listed][:count]

@@ -8,7 +8,8 @@
   var LRM = '\u200e';
   var MINUS = '\u2212';
   var WS = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host;
-  var FROM = encodeURIComponent(location.pathname.replace(/^\//, ''));
+  // The page's path and query: `?exchange=` tells the server which market this page is.
+  var FROM = encodeURIComponent(location.pathname.replace(/^\//, '') + location.search);
 
   // The last header block is the visible one; the first is the hidden copy with a stale price.
   var blocks = document.querySelectorAll('.js-symbol-header-ticker');
