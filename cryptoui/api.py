@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from fastapi.responses import JSONResponse
 from nicegui import app, binding
 
-from scraper import PriceEngine
+from prices import PriceSource
 
 from .metrics import connected_clients
 
@@ -24,13 +24,14 @@ async def event_loop_lag() -> float:
     return time.perf_counter() - started
 
 
-def health(engine: PriceEngine, loop_lag: float) -> tuple[dict, int]:
-    browser = engine.browser
-    failed = browser.state == 'failed'
-    status = 'failed' if failed else 'ok' if browser.state == 'running' else 'degraded'
+def health(engine: PriceSource, loop_lag: float) -> tuple[dict, int]:
+    engine_health = engine.health()
+    failed = engine_health.browser_state == 'failed'
+    status = 'failed' if failed else 'ok' if engine_health.browser_state == 'running' else 'degraded'
     body = {
         'status': status,
-        'browser': {'state': browser.state, 'error': browser.error or None, 'open_tabs': browser.open_tabs},
+        'browser': {'state': engine_health.browser_state, 'error': engine_health.browser_error or None,
+                    'open_tabs': engine_health.open_tabs, 'version': engine_health.browser_version or None},
         'symbols': len(engine.symbols),
         'connected_clients': connected_clients(),
         # Everything is bound push-style to bindable properties; a non-zero count would mean polling crept in.
@@ -40,7 +41,7 @@ def health(engine: PriceEngine, loop_lag: float) -> tuple[dict, int]:
     return body, 503 if failed else 200
 
 
-def tickers(engine: PriceEngine) -> list[dict]:
+def tickers(engine: PriceSource) -> list[dict]:
     rows = []
     for symbol in engine.symbols:
         entry = engine.entry(symbol)
@@ -48,6 +49,8 @@ def tickers(engine: PriceEngine) -> list[dict]:
             continue
         rows.append({
             'symbol': entry.symbol,
+            'exchange': entry.exchange,
+            'ticker': entry.ticker,
             'price': entry.price,
             'price_text': entry.price_text,
             'change': entry.change,
@@ -63,7 +66,7 @@ def tickers(engine: PriceEngine) -> list[dict]:
     return rows
 
 
-def register(engine: PriceEngine) -> None:
+def register(engine: PriceSource) -> None:
     # async routes: they run on the event loop that owns the engine's state, not in a worker thread
     @app.get('/health', include_in_schema=False)
     async def health_route() -> JSONResponse:

@@ -9,7 +9,8 @@ from types import FrameType
 
 from nicegui import app, ui
 
-from scraper import PriceEngine, Settings
+from prices import LocalPrices
+from scraper import Settings
 
 from . import api, connection, dashboard, theme
 from .metrics import Metrics
@@ -49,7 +50,7 @@ def _space_out_garbage_collection() -> None:
 
 def run(settings: Settings) -> None:
     _space_out_garbage_collection()
-    engine = PriceEngine(settings)
+    engine = LocalPrices(settings)
     metrics = Metrics(engine)
     theme.install()
     connection.install()

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from nicegui import Client, app, ui
 
-from scraper import InvalidSymbol, PriceEngine, PriceEntry, Settings, Status, TooManySymbols, normalize_symbol
+from prices import PriceSource, TooManySymbols
+from scraper import InvalidSymbol, PriceEntry, Settings, Status, normalize_symbol, sort_key
 
 from . import connection, theme
 from .price_feed import PriceFeed
@@ -20,7 +21,7 @@ SUGGESTIONS = ('BTCUSD', 'ETHUSD', 'SOLUSD')
 
 @dataclass(frozen=True)
 class Services:
-    engine: PriceEngine
+    engine: PriceSource
     settings: Settings
     feed: PriceFeed
 
@@ -36,7 +37,7 @@ class Dashboard:
         self._services = services
         self._client = client
         self._browser_id: str = app.storage.browser['id']
-        self._watchlist = Watchlist(app.storage.user)
+        self._watchlist = Watchlist(app.storage.user, services.settings.exchange)
         self._subscriptions = PageSubscriptions(services.engine, on_subscribed=services.feed.track,
                                                 on_released=services.feed.untrack_if_unwatched)
         self._cards: dict[str, TickerCard] = {}
@@ -71,7 +72,7 @@ class Dashboard:
 
     def _add_form(self) -> None:
         with ui.row().classes('add-form'):
-            self._input = ui.input('Ticker', placeholder='BTCUSD', validation=self._problem,
+            self._input = ui.input('Ticker', placeholder='BTCUSD or COINBASE:BTCUSD', validation=self._problem,
                                    on_change=self._clear_error) \
                 .without_auto_validation() \
                 .props('outlined autocomplete=off autocorrect=off autocapitalize=characters spellcheck=false') \
@@ -96,7 +97,7 @@ class Dashboard:
     def _problem(self, value: str | None) -> str | None:
         """Why the typed text cannot be added, in words for the person who typed it; None when it can."""
         try:
-            symbol = normalize_symbol(value or '')
+            symbol = normalize_symbol(value or '', self._services.settings.exchange)
         except InvalidSymbol as error:
             return str(error)
         if symbol in self._cards:
@@ -118,7 +119,7 @@ class Dashboard:
         if problem := self._problem(raw):
             self._input.error = problem
             return
-        symbol = normalize_symbol(raw)
+        symbol = normalize_symbol(raw, self._services.settings.exchange)
         try:
             self._show(symbol)
         except TooManySymbols as error:
@@ -158,7 +159,7 @@ class Dashboard:
             self._place(symbol, entry)
 
     def _place(self, symbol: str, entry: PriceEntry) -> None:
-        index = bisect.bisect(sorted(self._cards), symbol)
+        index = bisect.bisect(sorted(self._cards, key=sort_key), sort_key(symbol), key=sort_key)
         with self._grid:
             card = TickerCard(entry, on_remove=self._remove, on_listening=self._follow)
         card.move(target_index=index)

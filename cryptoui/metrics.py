@@ -5,7 +5,8 @@ from fastapi import Response
 from nicegui import Client, app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from scraper import PriceEngine, PriceEntry, Status
+from prices import LocalPrices
+from scraper import PriceEntry, Status
 
 TROUBLE = {Status.ERROR.value, Status.RECONNECTING.value}
 # From sub-millisecond (the usual in-process push) to seconds (a blocked event loop).
@@ -18,29 +19,39 @@ def connected_clients() -> int:
 
 
 class Metrics:
-    def __init__(self, engine: PriceEngine) -> None:
+    def __init__(self, engine: LocalPrices) -> None:
         self.registry = CollectorRegistry()
         # Gauges are computed when Prometheus scrapes, so nothing runs between scrapes.
         self._gauge('cryptotracker_connected_clients', 'Browser pages connected now', connected_clients)
         self._gauge('cryptotracker_active_symbols', 'Symbols watched now', lambda: len(engine.symbols))
-        self._gauge('cryptotracker_open_tabs', 'Chromium tabs open now', lambda: engine.browser.open_tabs)
+        self._gauge('cryptotracker_open_tabs', 'Chromium tabs open now', lambda: engine.health().open_tabs)
         self._gauge('cryptotracker_browser_up', '1 while Chromium is running',
-                    lambda: 1 if engine.browser.state == 'running' else 0)
+                    lambda: 1 if engine.health().browser_state == 'running' else 0)
+        # `symbol` is EXCHANGE:TICKER; `exchange` again on its own, to sum or filter by market.
         self.price_updates = Counter('cryptotracker_price_updates', 'Price changes received, by symbol',
-                                     ['symbol'], registry=self.registry)
+                                     ['symbol', 'exchange'], registry=self.registry)
         self.scrape_errors = Counter('cryptotracker_scrape_errors',
                                      'Transitions into error or reconnecting, by symbol',
-                                     ['symbol'], registry=self.registry)
+                                     ['symbol', 'exchange'], registry=self.registry)
         self.push_latency = Histogram('cryptotracker_update_push_seconds',
                                       'Time from a source update to its push to the viewers',
                                       buckets=LATENCY_BUCKETS, registry=self.registry)
+        # The input path, in two parts: the engine's own loop (where source frames are read) and the hand-over.
+        self.engine_lag = Histogram('cryptotracker_engine_loop_lag_seconds',
+                                    "How long a source frame arriving now waits for the engine's event loop "
+                                    '(sampled 4 times a second)', buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.handover = Histogram('cryptotracker_engine_handover_seconds',
+                                  "Time from the engine taking a source update to the web server's loop applying it",
+                                  buckets=LATENCY_BUCKETS, registry=self.registry)
         engine.on_price(self._on_price)
+        engine.on_handover(self.handover.observe)
+        engine.on_engine_lag(self.engine_lag.observe)  # prometheus_client's metrics are thread-safe
 
     def _gauge(self, name: str, documentation: str, read) -> None:
         Gauge(name, documentation, registry=self.registry).set_function(read)
 
     def _on_price(self, entry: PriceEntry) -> None:
-        self.price_updates.labels(symbol=entry.symbol).inc()
+        self.price_updates.labels(symbol=entry.symbol, exchange=entry.exchange).inc()
 
     def observe_push(self, seconds: float) -> None:
         """Time from the source's update to the price message leaving for its viewers."""
@@ -49,7 +60,7 @@ class Metrics:
     def count_trouble(self, entry: PriceEntry) -> None:
         """Called on each change of an entry's status (once per symbol, however many pages show it)."""
         if entry.status in TROUBLE:
-            self.scrape_errors.labels(symbol=entry.symbol).inc()
+            self.scrape_errors.labels(symbol=entry.symbol, exchange=entry.exchange).inc()
 
     def register_route(self) -> None:
         @app.get('/metrics', include_in_schema=False)

@@ -19,7 +19,8 @@ from nicegui import Client, background_tasks, binding, core
 from nicegui.binding import BindableProperty
 from socketio import packet as sio_packet
 
-from scraper import PriceEngine, PriceEntry
+from prices import PriceSource
+from scraper import PriceEntry
 from scraper.parsing import price_decimals
 
 from .formatting import signed
@@ -67,7 +68,7 @@ class _EntryState:
 
 
 class PriceFeed:
-    def __init__(self, engine: PriceEngine, on_pushed: Callable[[float], None] | None = None,
+    def __init__(self, engine: PriceSource, on_pushed: Callable[[float], None] | None = None,
                  on_status: EntryListener | None = None) -> None:
         self._engine = engine
         self._on_pushed = on_pushed

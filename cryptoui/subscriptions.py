@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from scraper import PriceEngine, PriceEntry, normalize_symbol
+from prices import PriceSource
+from scraper import PriceEntry, sort_key
 
 EntryHook = Callable[[PriceEntry], None]
 SymbolHook = Callable[[str], None]
@@ -15,7 +16,7 @@ class PageSubscriptions:
     the old client is deleted, so the symbol's tab survives reloads instead of being torn down and rebuilt.
     """
 
-    def __init__(self, engine: PriceEngine, on_subscribed: EntryHook | None = None,
+    def __init__(self, engine: PriceSource, on_subscribed: EntryHook | None = None,
                  on_released: SymbolHook | None = None) -> None:
         self._engine = engine
         self._held: set[str] = set()
@@ -23,11 +24,10 @@ class PageSubscriptions:
         self._on_subscribed = on_subscribed
         self._on_released = on_released
 
-    def add(self, raw_symbol: str) -> PriceEntry:
-        """Subscribe once per symbol per page. Raises InvalidSymbol or TooManySymbols."""
+    def add(self, symbol: str) -> PriceEntry:
+        """Subscribe once per symbol (as normalize_symbol names it) per page. Raises TooManySymbols."""
         if self._closed:
             raise RuntimeError('this page is gone')
-        symbol = normalize_symbol(raw_symbol)
         if symbol in self._held:
             entry = self._engine.entry(symbol)
             assert entry is not None, 'a held symbol is always watched'
@@ -48,10 +48,10 @@ class PageSubscriptions:
             self._on_released(symbol)
 
     def close(self) -> None:
-        for symbol in sorted(self._held):
+        for symbol in list(self._held):
             self.remove(symbol)
         self._closed = True
 
     @property
     def symbols(self) -> list[str]:
-        return sorted(self._held)
+        return sorted(self._held, key=sort_key)

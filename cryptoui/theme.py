@@ -40,6 +40,7 @@ html, body {{ overflow-x: hidden; }}
 .ticker-card[data-status="error"]::before {{ background: var(--down); }}
 .ticker-card[data-status="error"] {{ border-color: color-mix(in srgb, var(--down) 45%, var(--line)); }}
 .ticker-card .symbol {{ font-weight: 700; font-size: 1.05rem; letter-spacing: .04em; }}
+.ticker-card .exchange {{ color: var(--muted); font-size: .7rem; font-weight: 600; letter-spacing: .06em; }}
 .ticker-card .currency {{ color: var(--muted); font-size: .8rem; font-weight: 600; }}
 .ticker-card .price {{ font-size: 2rem; line-height: 1.15; font-weight: 650; font-variant-numeric: tabular-nums;
   border-radius: 8px; padding: 0 .25rem; margin-left: -.25rem; overflow-wrap: anywhere; }}

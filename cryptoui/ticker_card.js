@@ -3,21 +3,23 @@
 // encodes each once for all viewers instead of one element update per viewer; here is where they land.
 export default {
   template: `
-    <div class="q-card nicegui-card ticker-card" role="group" :aria-label="symbol" :data-symbol="symbol"
+    <div class="q-card nicegui-card ticker-card" role="group" :aria-label="name" :data-symbol="symbol"
          :data-status="status">
       <div class="nicegui-row row w-full items-center no-wrap gap-2">
         <div class="nicegui-column gap-0 min-w-0">
-          <div class="symbol">{{ symbol }}</div>
+          <div class="row no-wrap items-baseline gap-2 min-w-0">
+            <span class="symbol">{{ ticker }}</span><span class="exchange">{{ exchange }}</span>
+          </div>
           <div class="currency">{{ currency }}</div>
         </div>
         <div class="q-space"></div>
         <q-badge v-show="status === 'stale'" color="warning" rounded class="stale-badge text-black"
                  aria-label="Stale: no recent update">Stale</q-badge>
         <q-spinner v-show="busy" size="1.6em" color="primary" class="busy" role="progressbar"
-                   :aria-label="'Loading ' + symbol" />
+                   :aria-label="'Loading ' + name" />
         <q-btn flat round color="grey-7" icon="close" class="remove-button tap-target"
-               :aria-label="'Remove ' + symbol" @click="$emit('remove')">
-          <q-tooltip>Remove {{ symbol }}</q-tooltip>
+               :aria-label="'Remove ' + name" @click="$emit('remove')">
+          <q-tooltip>Remove {{ name }}</q-tooltip>
         </q-btn>
       </div>
       <div class="live-price">
@@ -29,7 +31,8 @@ export default {
       </div>
       <div v-show="message" class="message">{{ message }}</div>
     </div>`,
-  props: { symbol: String, initial: Object },
+  // symbol is EXCHANGE:TICKER, the key of every message; ticker and exchange are its two parts, for people.
+  props: { symbol: String, ticker: String, exchange: String, initial: Object },
   emits: ['remove', 'listening'],
   data() {
     const { p, c, cp, status, message, currency } = this.initial;
@@ -37,6 +40,7 @@ export default {
   },
   computed: {
     busy() { return this.status === 'connecting' || this.status === 'reconnecting'; },
+    name() { return `${this.ticker} on ${this.exchange}`; },
   },
   mounted() {
     this.onPrices = (updates) => {

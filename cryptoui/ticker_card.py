@@ -23,6 +23,8 @@ class TickerCard(ui.element, component='ticker_card.js'):
         super().__init__()
         self.symbol = entry.symbol
         self._props['symbol'] = entry.symbol
+        self._props['ticker'] = entry.ticker
+        self._props['exchange'] = entry.exchange
         # What the entry holds now shows at once (a cached price with no round trip); the rest is pushed.
         self._props['initial'] = {**price_message(entry), **status_message(entry)}
         self.on('remove', lambda: on_remove(self.symbol))

@@ -66,6 +66,7 @@ class BrowserService:
         self.state = 'stopped'
         self.error = ''
         self.launches = 0
+        self.version = ''  # of the running Chromium, e.g. '156.0.8078.114'
 
     @property
     def open_tabs(self) -> int:
@@ -87,7 +88,9 @@ class BrowserService:
         executable = find_chromium(self._settings.chromium_path, self._playwright.chromium.executable_path)
         browser = await self._playwright.chromium.launch(
             executable_path=executable, headless=self._settings.headless, args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport={'width': 1280, 'height': 900}, service_workers='block')
+        user_agent = await _headed_user_agent(browser) if self._settings.headless else None
+        context = await browser.new_context(viewport={'width': 1280, 'height': 900}, service_workers='block',
+                                            user_agent=user_agent)
         context.set_default_navigation_timeout(self._settings.navigation_timeout * 1000)
         await context.route('**/*', _block_heavy_requests)
         if self._settings.poll_interval is None:
@@ -98,9 +101,10 @@ class BrowserService:
         browser.on('disconnected', self._on_disconnected)
         self._browser, self._context = browser, context
         self.launches += 1
+        self.version = browser.version
         self.state, self.error = 'running', ''
         self._ready.set()
-        log.info('Chromium %s started (%s, %s)', browser.version, executable or "Playwright's build",
+        log.info('Chromium %s started (%s, %s)', self.version, executable or "Playwright's build",
                  'headless' if self._settings.headless else 'headed')
 
     def _on_disconnected(self, _: Browser) -> None:
@@ -170,6 +174,17 @@ class BrowserService:
         self._browser = self._context = self._playwright = None
         self.state = 'stopped'
         log.info('Chromium stopped')
+
+
+async def _headed_user_agent(browser: Browser) -> str:
+    """The user agent this Chromium sends when it has a window. Headless it says 'HeadlessChrome', which web
+    firewalls such as TradingView's turn away; the client hints (Sec-CH-UA) name no headless brand."""
+    session = await browser.new_browser_cdp_session()
+    try:
+        agent: str = (await session.send('Browser.getVersion'))['userAgent']
+    finally:
+        await session.detach()
+    return agent.replace('HeadlessChrome/', 'Chrome/')
 
 
 async def _block_heavy_requests(route: Route) -> None:

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Mapping, Sequence
 
+from .symbols import InvalidSymbol, normalize_exchange, split_symbol
+
 
 def _env_flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, '').strip().lower() in {'1', 'true', 'yes', 'on'}
@@ -35,9 +37,10 @@ class Settings:
     storage_secret: str = field(default='', repr=False)
     max_tickers_per_browser: int = 30
 
-    def symbol_url(self, ticker: str) -> str:
-        """The page URL for a ticker that has already passed `normalize_symbol`."""
-        return f'{self.tradingview_url.rstrip("/")}/symbols/{ticker}/?exchange={self.exchange}'
+    def symbol_url(self, symbol: str) -> str:
+        """The page URL for a symbol that has already passed `normalize_symbol`."""
+        exchange, ticker = split_symbol(symbol)
+        return f'{self.tradingview_url.rstrip("/")}/symbols/{ticker}/?exchange={exchange}'
 
 
 def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -45,31 +48,45 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
     env = os.environ if environ is None else environ
     default = Settings()
     parser = argparse.ArgumentParser(prog='main.py', description='Live crypto prices from TradingView.')
-    parser.add_argument('--host', default=env.get('HOST', default.host))
-    parser.add_argument('--port', type=int, default=int(env.get('PORT', default.port)))
+    # String defaults go through `type` too, so a bad environment value gets argparse's clear message.
+    parser.add_argument('--host', default=env.get('HOST', default.host),
+                        help='address to listen on (default 0.0.0.0; env HOST)')
+    parser.add_argument('--port', type=int, default=env.get('PORT', str(default.port)),
+                        help='port of the web page (default 8080; env PORT)')
     parser.add_argument('--headless', action='store_true', default=_env_flag(env, 'HEADLESS'),
-                        help='no visible browser window (servers and CI)')
-    parser.add_argument('--tradingview-url', default=env.get('TRADINGVIEW_URL', default.tradingview_url))
-    parser.add_argument('--exchange', default=env.get('EXCHANGE', default.exchange))
-    parser.add_argument('--chromium', dest='chromium_path', default=env.get('CHROMIUM_PATH') or None)
-    parser.add_argument('--max-symbols', type=int, default=int(env.get('MAX_SYMBOLS', default.max_symbols)))
-    parser.add_argument('--stale-after', type=float, default=float(env.get('STALE_AFTER', default.stale_after)))
+                        help='no visible browser window, for servers and CI (default headed; env HEADLESS=1)')
+    parser.add_argument('--tradingview-url', default=env.get('TRADINGVIEW_URL', default.tradingview_url),
+                        help='where symbol pages are: {url}/symbols/{TICKER}/?exchange={EXCHANGE} '
+                             '(default https://www.tradingview.com; env TRADINGVIEW_URL)')
+    parser.add_argument('--exchange', default=env.get('EXCHANGE', default.exchange),
+                        help='exchange of a ticker typed without one: BTCUSD means EXCHANGE:BTCUSD '
+                             '(default BINANCE; env EXCHANGE)')
+    parser.add_argument('--chromium', dest='chromium_path', default=env.get('CHROMIUM_PATH') or None,
+                        help="Chromium executable (default: Playwright's build, else a system chromium; "
+                             'env CHROMIUM_PATH)')
+    parser.add_argument('--max-symbols', type=int, default=env.get('MAX_SYMBOLS', str(default.max_symbols)),
+                        help='most symbols (Chromium tabs) watched at once, 1-500 (default 50; env MAX_SYMBOLS)')
+    parser.add_argument('--stale-after', type=float, default=env.get('STALE_AFTER', str(default.stale_after)),
+                        help='seconds without an update before a price is marked stale (default 30; env STALE_AFTER)')
     parser.add_argument('--max-tickers-per-browser', type=int,
-                        default=int(env.get('MAX_TICKERS_PER_BROWSER', default.max_tickers_per_browser)))
+                        default=env.get('MAX_TICKERS_PER_BROWSER', str(default.max_tickers_per_browser)),
+                        help='most cards one browser may hold, 1-200 (default 30; env MAX_TICKERS_PER_BROWSER)')
     parser.add_argument('--bench-poll-interval', dest='poll_interval', type=float,
-                        default=float(env['BENCH_POLL_INTERVAL']) if env.get('BENCH_POLL_INTERVAL') else None,
+                        default=env.get('BENCH_POLL_INTERVAL') or None,
                         help=argparse.SUPPRESS)  # benchmarks only: read the price on a timer, as peers do
     parser.add_argument('--demo', action='store_true', default=_env_flag(env, 'DEMO'),
-                        help='serve the bundled TradingView replica and watch it (works offline)')
+                        help='serve the bundled TradingView replica and watch it, offline (env DEMO=1)')
     args = parser.parse_args(argv)
     if not 1 <= args.max_symbols <= 500:
         parser.error('--max-symbols must be between 1 and 500')
     if not 1 <= args.max_tickers_per_browser <= 200:
         parser.error('--max-tickers-per-browser must be between 1 and 200')
-    if not args.exchange.isalnum():
-        parser.error('--exchange must be letters and digits, e.g. BINANCE')
+    try:
+        exchange = normalize_exchange(args.exchange)
+    except InvalidSymbol:
+        parser.error('--exchange must be ASCII letters and digits, e.g. BINANCE')
     known = {f.name for f in fields(Settings)}
     values = {k: v for k, v in vars(args).items() if k in known}
-    values['exchange'] = args.exchange.upper()
+    values['exchange'] = exchange
     values['storage_secret'] = env.get('STORAGE_SECRET', '')
     return Settings(**values)

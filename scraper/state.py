@@ -1,13 +1,13 @@
-"""The observable per-symbol price state that the UI binds to."""
+"""The per-symbol price state, observable through one change hook. Knows nothing of threads or the UI."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
-
-from nicegui import binding  # only the binding primitives: the scraper never touches pages or clients
+from typing import Any, Callable
 
 from .parsing import format_price
+from .symbols import split_symbol
 
 
 class Status(str, Enum):
@@ -18,11 +18,15 @@ class Status(str, Enum):
     ERROR = 'error'
 
 
-@binding.bindable_dataclass(bindable_fields=[
-    'price', 'price_text', 'change', 'change_percent', 'currency', 'status', 'message', 'direction'])
+# What a copy of an entry carries (the change hook stays with the original).
+FIELDS = ('price', 'price_text', 'change', 'change_percent', 'currency', 'status', 'message', 'direction',
+          'updated_at', 'source')
+
+
+@dataclass
 class PriceEntry:
-    """One symbol's latest known price. Bindable fields push each change to whatever is bound to them."""
-    symbol: str
+    """One symbol's latest known price. Every mutator ends with one call of `on_change`, if anything changed."""
+    symbol: str  # EXCHANGE:TICKER, as normalize_symbol makes it
     price: float | None = None
     price_text: str = ''
     change: float | None = None
@@ -36,6 +40,15 @@ class PriceEntry:
     updated_at: float | None = None
     # Where the current price came from: 'websocket', 'dom', 'scan' or 'poll'.
     source: str = ''
+    on_change: Callable[[PriceEntry], None] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def exchange(self) -> str:
+        return split_symbol(self.symbol)[0]
+
+    @property
+    def ticker(self) -> str:
+        return split_symbol(self.symbol)[1]
 
     def merge_quote(self, values: dict[str, Any], source: str, at: float | None = None) -> bool:
         """Apply the fields of one quote update; returns True when the price itself changed."""
@@ -50,6 +63,7 @@ class PriceEntry:
         price = values.get('lp')
         if not isinstance(price, (int, float)) or isinstance(price, bool):
             self._mark_live()
+            self._notify()  # the source spoke (updated_at), even if only its volume moved
             return False
         return self.set_price(float(price), source, at)
 
@@ -63,6 +77,7 @@ class PriceEntry:
             self.price = price
             self.price_text = format_price(price)
         self._mark_live()
+        self._notify()
         return changed
 
     def _mark_live(self) -> None:
@@ -71,5 +86,15 @@ class PriceEntry:
             self.message = ''
 
     def set_status(self, status: Status, message: str = '') -> None:
-        self.status = status.value
-        self.message = message
+        if (self.status, self.message) != (status.value, message):
+            self.status = status.value
+            self.message = message
+            self._notify()
+
+    def values(self) -> dict[str, Any]:
+        """The fields a copy needs, e.g. to carry them to another thread."""
+        return {name: getattr(self, name) for name in FIELDS}
+
+    def _notify(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self)

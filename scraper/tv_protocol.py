@@ -73,5 +73,5 @@ def _symbol_name(name: Any) -> str:
 
 
 def names_symbol(name: str, exchange: str, ticker: str) -> bool:
-    market, _, symbol = name.rpartition(':')
-    return symbol == ticker and market in ('', exchange)
+    """Exactly EXCHANGE:TICKER. A name without its exchange could be any market's: never take it for ours."""
+    return name == f'{exchange}:{ticker}'

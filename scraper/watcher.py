@@ -5,8 +5,6 @@ import asyncio
 import logging
 import random
 import time
-from typing import Callable
-
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import Page, WebSocket
@@ -16,6 +14,7 @@ from .browser import BrowserService, BrowserUnavailable
 from .parsing import parse_price
 from .settings import Settings
 from .state import PriceEntry, Status
+from .symbols import split_symbol
 from .tv_protocol import names_symbol, parse_quotes
 
 log = logging.getLogger(__name__)
@@ -24,7 +23,6 @@ DATA_SOCKET_PATH = '/socket.io/websocket'
 # While the socket delivers, the rendered element is only an echo of it (and rounds it): ignore it.
 SOCKET_PRECEDENCE = 5.0
 SCAN_TOLERANCE = 0.02
-PriceListener = Callable[[PriceEntry], None]
 
 
 class SymbolNotFound(Exception):
@@ -36,12 +34,10 @@ class SourceFailure(Exception):
 
 
 class SymbolWatcher:
-    def __init__(self, entry: PriceEntry, browser: BrowserService, settings: Settings,
-                 on_price: PriceListener) -> None:
+    def __init__(self, entry: PriceEntry, browser: BrowserService, settings: Settings) -> None:
         self.entry = entry
         self._browser = browser
         self._settings = settings
-        self._on_price = on_price
         self._page: Page | None = None
         self._trouble: asyncio.Future[None] | None = None
         self._first_price = asyncio.Event()
@@ -50,6 +46,10 @@ class SymbolWatcher:
     @property
     def symbol(self) -> str:
         return self.entry.symbol
+
+    def _not_found(self) -> SymbolNotFound:
+        exchange, ticker = split_symbol(self.symbol)
+        return SymbolNotFound(f'{ticker} was not found on {exchange}')
 
     async def run(self) -> None:
         """Watch until cancelled; retry what may heal, stop on what cannot."""
@@ -118,7 +118,7 @@ class SymbolWatcher:
             raise SourceFailure('TradingView cannot be reached') from error
         status = response.status if response else 0
         if status == 404 or not_found:
-            raise SymbolNotFound(f'{self.symbol} was not found on {self._settings.exchange}')
+            raise self._not_found()
         if status >= 400:
             raise SourceFailure(f'TradingView answered with error {status}')
         await self._dismiss_overlays(page)
@@ -143,7 +143,8 @@ class SymbolWatcher:
         if self._trouble in done:
             self._trouble.result()
         if not done:
-            raise SymbolNotFound(f'No price for {self.symbol} on {self._settings.exchange} '
+            exchange, ticker = split_symbol(self.symbol)
+            raise SymbolNotFound(f'No price for {ticker} on {exchange} '
                                  f'within {self._settings.first_price_timeout:.0f} s')
 
     async def _watch_live(self, page: Page) -> None:
@@ -207,16 +208,15 @@ class SymbolWatcher:
         if isinstance(payload, bytes):
             payload = payload.decode('utf-8', 'replace')
         for quote in parse_quotes(payload):
-            if not names_symbol(quote.name, self._settings.exchange, self.symbol):
+            if not names_symbol(quote.name, *split_symbol(self.symbol)):
                 continue
             if not quote.ok:
-                self._fail(SymbolNotFound(f'{self.symbol} was not found on {self._settings.exchange}'))
+                self._fail(self._not_found())
                 return
             if 'lp' in quote.values:
                 self._socket_price_at = time.monotonic()
                 self._first_price.set()
-            if self.entry.merge_quote(quote.values, 'websocket'):
-                self._on_price(self.entry)
+            self.entry.merge_quote(quote.values, 'websocket')
 
     def _on_element_text(self, text: str) -> None:
         if time.monotonic() - self._socket_price_at < SOCKET_PRECEDENCE:
@@ -229,8 +229,7 @@ class SymbolWatcher:
 
     def _accept(self, price: float, source: str) -> None:
         self._first_price.set()
-        if self.entry.set_price(price, source):
-            self._on_price(self.entry)
+        self.entry.set_price(price, source)
 
     def _fail(self, problem: Exception) -> None:
         if self._trouble is not None and not self._trouble.done():

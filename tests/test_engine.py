@@ -1,12 +1,15 @@
-"""The price engine against a real Chromium and the real replica over HTTP and websockets."""
+"""The price engine, on its own thread behind the seam the UI uses (prices.LocalPrices), against a real Chromium
+and the real replica over HTTP and websockets."""
 from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 
 import pytest
 
-from scraper import InvalidSymbol, PriceEngine, Settings, Status, TooManySymbols
+from prices import LocalPrices, TooManySymbols
+from scraper import InvalidSymbol, Settings, Status
 from tests.helpers import browser_main_process, chromium_path, chromium_processes, eventually
 
 
@@ -19,13 +22,13 @@ def settings_for(url: str, **overrides) -> Settings:
 
 @pytest.fixture
 async def engine(replica_server, replica):
-    engine = PriceEngine(settings_for(replica_server.url))
+    engine = LocalPrices(settings_for(replica_server.url))
     await engine.start()
     yield engine
     await engine.stop()
 
 
-def record_prices(engine: PriceEngine) -> list[tuple[str, float]]:
+def record_prices(engine: LocalPrices) -> list[tuple[str, float]]:
     emitted: list[tuple[str, float]] = []
     engine.on_price(lambda entry: emitted.append((entry.symbol, entry.price)))
     return emitted
@@ -38,7 +41,7 @@ async def live(entry, price: float | None = None, timeout: float = 10):
 
 async def test_first_price_comes_from_the_page_socket_and_follows_it(engine, replica):
     entry = engine.subscribe('btcusd')
-    assert (entry.symbol, entry.status) == ('BTCUSD', 'connecting')
+    assert (entry.symbol, entry.status) == ('BINANCE:BTCUSD', 'connecting')
     await live(entry, replica.price('BTCUSD'))
     assert entry.source == 'websocket'
     assert entry.change is not None and entry.currency == 'USD'
@@ -80,7 +83,7 @@ async def test_emits_only_when_the_price_changes(engine, replica):
     await live(entry, 151.0)
     replica.set_price('SOLUSD', 152.0)  # a marker: once it arrives, every earlier frame was handled
     await live(entry, 152.0)
-    assert [p for s, p in emitted if s == 'SOLUSD'][1:] == [150.25, 151.0, 152.0]
+    assert [p for s, p in emitted if s == 'BINANCE:SOLUSD'][1:] == [150.25, 151.0, 152.0]
 
 
 async def test_second_subscriber_gets_the_cached_price_without_a_page_load(engine, replica):
@@ -111,7 +114,7 @@ async def test_last_viewer_leaving_closes_the_tab_and_clears_the_entry(engine, r
     engine.unsubscribe('LTCUSD')
     assert engine.entry('LTCUSD') is entry  # one viewer is still there
     engine.unsubscribe('LTCUSD')
-    assert engine.entry('LTCUSD') is None and 'LTCUSD' not in engine.symbols
+    assert engine.entry('LTCUSD') is None and 'BINANCE:LTCUSD' not in engine.symbols
     await eventually(lambda: replica.stats('LTCUSD')['sockets_open'] == 0, message='socket closed')
     await eventually(lambda: engine.browser.open_tabs == 0, message='tab closed')
     again = engine.subscribe('LTCUSD')
@@ -129,6 +132,38 @@ async def test_unsubscribe_while_loading_and_resubscribe_while_closing(engine, r
     engine.unsubscribe('DOTUSD')
     await eventually(lambda: engine.browser.open_tabs == 0 and replica.stats('DOTUSD')['sockets_open'] == 0,
                      message='everything closed')
+
+
+async def test_one_coin_on_two_exchanges_is_two_tabs_each_following_its_own_market(engine, replica):
+    on_binance = engine.subscribe('ETHUSD')
+    on_coinbase = engine.subscribe('coinbase:ethusd')
+    assert on_coinbase is not on_binance and on_coinbase.symbol == 'COINBASE:ETHUSD'
+    await live(on_binance, replica.price('ETHUSD'))
+    await live(on_coinbase, replica.price('COINBASE:ETHUSD'))
+    assert on_binance.price != on_coinbase.price
+    replica.set_price('COINBASE:ETHUSD', 3333.33)
+    await live(on_coinbase, 3333.33)
+    replica.set_price('ETHUSD', 3111.11)
+    await live(on_binance, 3111.11)
+    assert on_coinbase.price == 3333.33
+    assert engine.browser.open_tabs == 2 and engine.symbols == ['BINANCE:ETHUSD', 'COINBASE:ETHUSD']
+    assert replica.stats('COINBASE:ETHUSD')['page_loads'] == 1 and replica.stats('ETHUSD')['page_loads'] == 1
+
+
+async def test_an_unknown_exchange_is_an_error_like_an_unknown_ticker(engine, replica):
+    entry = engine.subscribe('FOOEX:BTCUSD')
+    await eventually(lambda: entry.status == 'error', message='error status')
+    assert entry.message == 'BTCUSD was not found on FOOEX'
+    await eventually(lambda: engine.browser.open_tabs == 0, message='tab closed')
+
+
+async def test_a_headless_browser_presents_the_user_agent_of_a_headed_one(engine, replica):
+    await live(engine.subscribe('XLMUSD'))
+    agent = replica.stats('XLMUSD')['user_agent']
+    # TradingView's firewall (and the replica's) turns away 'HeadlessChrome'; what is sent is the headed form
+    # of this very browser (tests/e2e/test_headed.py compares it with a headed run).
+    assert 'Headless' not in agent and f'Chrome/{engine.browser.version.split(".")[0]}.' in agent
+    assert replica.stats('XLMUSD')['blocked'] == 0
 
 
 async def test_unknown_ticker_is_an_error_without_retries(engine, replica):
@@ -165,15 +200,18 @@ async def test_dropped_socket_reconnects(engine, replica):
 async def test_crashed_tab_is_reopened(engine, replica):
     entry = engine.subscribe('BNBUSD')
     await live(entry)
-    [page] = engine.browser._context.pages
-    session = await page.context.new_cdp_session(page)
-    crash = asyncio.ensure_future(session.send('Page.crash'))
+
+    async def crash_the_tab() -> None:  # on the engine's loop, where its Playwright objects live
+        [page] = engine.browser._context.pages
+        session = await page.context.new_cdp_session(page)
+        crash = asyncio.ensure_future(session.send('Page.crash'))  # never answered: the tab dies first
+        crash.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+    await engine.run_in_engine(crash_the_tab())
     await eventually(lambda: entry.status == 'reconnecting', message='noticed the crash')
     await live(entry, timeout=15)
     replica.set_price('BNBUSD', 612.34)
     await live(entry, 612.34)
-    crash.cancel()
-    await asyncio.gather(crash, return_exceptions=True)
 
 
 async def test_killed_browser_is_relaunched_and_every_symbol_recovers(engine, replica):
@@ -191,7 +229,7 @@ async def test_killed_browser_is_relaunched_and_every_symbol_recovers(engine, re
 
 
 async def test_frozen_symbol_goes_stale_and_back_to_live(replica_server, replica):
-    engine = PriceEngine(settings_for(replica_server.url, stale_after=2.0))
+    engine = LocalPrices(settings_for(replica_server.url, stale_after=2.0))
     await engine.start()
     try:
         await _stale_and_back(engine, replica)
@@ -236,9 +274,21 @@ async def test_images_and_fonts_are_never_fetched(engine, replica):
 
 
 async def test_stop_leaves_no_chromium_behind(replica_server, replica):
-    engine = PriceEngine(settings_for(replica_server.url))
+    engine = LocalPrices(settings_for(replica_server.url))
     await engine.start()
     await live(engine.subscribe('BTCUSD'))
     assert chromium_processes()
     await engine.stop()
     await eventually(lambda: not chromium_processes(), message='no chromium process left')
+    assert 'price-engine' not in [thread.name for thread in threading.enumerate()]
+
+
+async def test_prices_reach_the_callers_loop_while_the_engine_runs_on_its_own_thread(engine, replica):
+    seen: list[tuple[str, float, int]] = []
+    engine.on_price(lambda entry: seen.append((entry.symbol, entry.price, threading.get_ident())))
+    entry = engine.subscribe('HBARUSD')
+    await live(entry)
+    replica.set_price('HBARUSD', 0.2222)
+    await live(entry, 0.2222)
+    assert seen[-1] == ('BINANCE:HBARUSD', 0.2222, threading.get_ident())
+    assert 'price-engine' in [thread.name for thread in threading.enumerate()]

@@ -39,6 +39,7 @@ def test_ignores_garbage_without_raising():
 
 def test_matches_only_our_symbol_on_our_exchange():
     assert names_symbol('BINANCE:BTCUSD', 'BINANCE', 'BTCUSD')
-    assert names_symbol('BTCUSD', 'BINANCE', 'BTCUSD')
+    assert names_symbol('COINBASE:BTCUSD', 'COINBASE', 'BTCUSD')
+    assert not names_symbol('BTCUSD', 'BINANCE', 'BTCUSD')  # no exchange: it could be any market's
     assert not names_symbol('BINANCE:BTCUSDT', 'BINANCE', 'BTCUSD')
     assert not names_symbol('COINBASE:BTCUSD', 'BINANCE', 'BTCUSD')

@@ -20,13 +20,19 @@ def add(page: Page, text: str, *, press_enter: bool = True) -> None:
 def add_ticker(page: Page, text: str) -> None:
     """Add a ticker that is accepted, and wait until the page is ready for the next one."""
     add(page, text)
-    expect(card(page, text.strip().upper())).to_be_visible()
+    expect(card(page, text.strip())).to_be_visible()
     # The server clears the field after a successful add; typing on before that lands would be lost.
     expect(ticker_input(page)).to_have_value('')
 
 
 def card(page: Page, symbol: str) -> Locator:
-    return page.locator(f'[data-symbol="{symbol}"]')
+    """The card of `EXCHANGE:TICKER`; a bare ticker means the app's default exchange, BINANCE."""
+    return page.locator(f'[data-symbol="{qualified(symbol)}"]')
+
+
+def qualified(symbol: str) -> str:
+    """'btcusd' -> 'BINANCE:BTCUSD', as the app names a ticker typed without its exchange."""
+    return symbol.upper() if ':' in symbol else f'BINANCE:{symbol.upper()}'
 
 
 def field_message(page: Page) -> Locator:

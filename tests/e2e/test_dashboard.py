@@ -43,7 +43,7 @@ def test_a_ticker_shows_a_spinner_then_its_price_then_follows_the_source(dashboa
 def test_cards_are_alphabetical_whatever_the_order_of_adding(dashboard: Page, replica):
     for symbol in ('ETHUSD', 'ADAUSD', 'SOLUSD', 'BTCUSD'):
         add_ticker(dashboard, symbol)
-    assert shown_symbols(dashboard) == ['ADAUSD', 'BTCUSD', 'ETHUSD', 'SOLUSD']
+    assert shown_symbols(dashboard) == ['BINANCE:ADAUSD', 'BINANCE:BTCUSD', 'BINANCE:ETHUSD', 'BINANCE:SOLUSD']
 
 
 def test_removing_a_card_closes_its_source_tab(dashboard: Page, replica, app_server):
@@ -51,10 +51,10 @@ def test_removing_a_card_closes_its_source_tab(dashboard: Page, replica, app_ser
     expect_live(dashboard, 'LTCUSD')
     assert replica.stats('LTCUSD')['sockets_open'] == 1
 
-    dashboard.get_by_role('button', name='Remove LTCUSD').click()
+    dashboard.get_by_role('button', name='Remove LTCUSD on BINANCE').click()
     expect(card(dashboard, 'LTCUSD')).to_have_count(0)
     wait_until(lambda: replica.stats('LTCUSD')['sockets_open'] == 0, 10, 'LTCUSD socket closed')
-    assert 'LTCUSD' not in app_server.tickers()
+    assert 'BINANCE:LTCUSD' not in app_server.tickers()
 
     dashboard.reload()  # and it stays removed
     expect(dashboard.locator('.empty-state')).to_be_visible()
@@ -75,7 +75,7 @@ def test_two_browsers_on_one_symbol_share_one_tab(dashboard: Page, new_context, 
     assert xrp.get_by_role('progressbar').is_hidden()
 
     assert replica.stats('XRPUSD')['page_loads'] == 1
-    assert app_server.tickers()['XRPUSD']['viewers'] == 2
+    assert app_server.tickers()['BINANCE:XRPUSD']['viewers'] == 2
     replica.set_price('XRPUSD', 2.5)
     for page in (dashboard, other):
         expect(card(page, 'XRPUSD').locator('.price')).to_have_text('2.50')
@@ -87,9 +87,47 @@ def test_tabs_of_one_browser_show_the_same_list(dashboard: Page, replica, app_se
     second_tab.goto(app_server.url)
     add_ticker(dashboard, 'UNIUSD')
     expect_live(second_tab, 'UNIUSD')
-    second_tab.get_by_role('button', name='Remove UNIUSD').click()
+    second_tab.get_by_role('button', name='Remove UNIUSD on BINANCE').click()
     expect(card(dashboard, 'UNIUSD')).to_have_count(0)
-    wait_until(lambda: 'UNIUSD' not in app_server.tickers(), 5, 'UNIUSD released by both tabs')
+    wait_until(lambda: 'BINANCE:UNIUSD' not in app_server.tickers(), 5, 'UNIUSD released by both tabs')
+
+
+def test_one_coin_on_two_exchanges_is_two_cards_each_following_its_own_market(dashboard: Page, replica,
+                                                                             app_server):
+    add_ticker(dashboard, 'COINBASE:AAVEUSD')
+    add_ticker(dashboard, 'BINANCE:ALGOUSD')
+    add_ticker(dashboard, 'aaveusd')  # no exchange: the configured one, BINANCE
+    # By ticker, then exchange: one coin's markets side by side.
+    assert shown_symbols(dashboard) == ['BINANCE:AAVEUSD', 'COINBASE:AAVEUSD', 'BINANCE:ALGOUSD']
+    on_binance, on_coinbase = replica.price('AAVEUSD'), replica.price('COINBASE:AAVEUSD')
+    assert format_price(on_binance) != format_price(on_coinbase)
+    expect_live(dashboard, 'AAVEUSD', format_price(on_binance))
+    expect_live(dashboard, 'COINBASE:AAVEUSD', format_price(on_coinbase))
+    coinbase = card(dashboard, 'COINBASE:AAVEUSD')
+    expect(coinbase.locator('.symbol')).to_have_text('AAVEUSD')
+    expect(coinbase.locator('.exchange')).to_have_text('COINBASE')
+    expect(coinbase).to_have_attribute('aria-label', 'AAVEUSD on COINBASE')
+
+    replica.set_price('COINBASE:AAVEUSD', 270.55)
+    expect(coinbase.locator('.price')).to_have_text('270.55')
+    replica.set_price('AAVEUSD', 250.11)
+    expect(card(dashboard, 'AAVEUSD').locator('.price')).to_have_text('250.11')
+    expect(coinbase.locator('.price')).to_have_text('270.55')  # each card follows its own market only
+    assert replica.stats('COINBASE:AAVEUSD')['page_loads'] == 1 and replica.stats('AAVEUSD')['page_loads'] == 1
+    tickers = app_server.tickers()
+    assert (tickers['COINBASE:AAVEUSD']['exchange'], tickers['COINBASE:AAVEUSD']['ticker']) == ('COINBASE', 'AAVEUSD')
+    assert (tickers['COINBASE:AAVEUSD']['price'], tickers['BINANCE:AAVEUSD']['price']) == (270.55, 250.11)
+
+
+@pytest.mark.parametrize(('typed', 'message'), [('FOOEX:HBARUSD', 'HBARUSD was not found on FOOEX'),
+                                                ('coinbase:hbarusdt', 'HBARUSDT was not found on COINBASE')])
+def test_an_exchange_that_does_not_list_the_ticker_is_explained_on_its_card(dashboard: Page, replica, typed,
+                                                                            message):
+    add_ticker(dashboard, typed)
+    failed = card(dashboard, typed)
+    expect(failed).to_have_attribute('data-status', 'error')
+    expect(failed.locator('.message')).to_have_text(message)
+    expect(failed.get_by_role('progressbar')).to_be_hidden()
 
 
 def test_an_unknown_ticker_shows_an_error_on_its_card(dashboard: Page, replica):
@@ -101,14 +139,15 @@ def test_an_unknown_ticker_shows_an_error_on_its_card(dashboard: Page, replica):
     expect(nope.locator('.price')).to_be_hidden()
 
 
+# The last ones upper-case to ASCII ('ſ' -> 'S', 'ß' -> 'SS', 'ﬀ' -> 'FF'): refused as typed, never "corrected".
 BAD_INPUTS = ['', '   ', 'BTC USD', 'X' * 100, '../x', '<script>', '<b>BTC</b>', 'BTC/USD', 'BTCÜSD', 'биткоин',
-              '"><img src=x>', "a'];x"]
+              '"><img src=x>', "a'];x", 'FOO EX:BTCUSD', 'btcuſd', 'ßUSD', 'Zﬀ', 'ſINANCE:BTCUSD']
 
 
 def test_bad_input_is_explained_under_the_field_which_keeps_the_text(dashboard: Page, app_server):
     for index, text in enumerate(BAD_INPUTS):
         with pytest.raises(InvalidSymbol) as problem:
-            normalize_symbol(text)
+            normalize_symbol(text, 'BINANCE')
         add(dashboard, text, press_enter=index % 2 == 0)  # Enter and the button alike
         expect_field_message(dashboard, str(problem.value))
         expect(ticker_input(dashboard)).to_have_value(text)
@@ -123,10 +162,10 @@ def test_adding_a_ticker_already_shown_says_so_and_changes_nothing(dashboard: Pa
     add_ticker(dashboard, 'DOTUSD')
     expect_live(dashboard, 'DOTUSD')
     add(dashboard, ' dotusd ')
-    expect_field_message(dashboard, 'DOTUSD is already on your list.')
+    expect_field_message(dashboard, 'BINANCE:DOTUSD is already on your list.')
     expect(ticker_input(dashboard)).to_have_value(' dotusd ')
-    assert shown_symbols(dashboard) == ['DOTUSD']
-    assert app_server.tickers()['DOTUSD']['viewers'] == 1
+    assert shown_symbols(dashboard) == ['BINANCE:DOTUSD']
+    assert app_server.tickers()['BINANCE:DOTUSD']['viewers'] == 1
 
     ticker_input(dashboard).fill('DOTUSDT')  # typing again clears the message
     expect(field_message(dashboard)).to_have_count(0)
@@ -138,7 +177,7 @@ def test_a_reload_keeps_the_list_and_the_source_tabs(dashboard: Page, replica):
         expect_live(dashboard, symbol)
     dashboard.reload()
     expect_live(dashboard, 'AVAXUSD', format_price(replica.price('AVAXUSD')))
-    assert shown_symbols(dashboard) == ['AVAXUSD', 'LINKUSD']
+    assert shown_symbols(dashboard) == ['BINANCE:AVAXUSD', 'BINANCE:LINKUSD']
     # The new page subscribed before the old one was let go: the tabs were never rebuilt.
     assert replica.stats('AVAXUSD')['page_loads'] == 1
     assert replica.stats('LINKUSD')['page_loads'] == 1
@@ -153,7 +192,7 @@ def test_closing_the_last_viewer_closes_the_tab(new_context, replica, app_server
     assert replica.stats('BNBUSD')['sockets_open'] == 1
     context.close()
     wait_until(lambda: replica.stats('BNBUSD')['sockets_open'] == 0, 15, 'BNBUSD socket closed')
-    wait_until(lambda: 'BNBUSD' not in app_server.tickers(), 5, 'BNBUSD forgotten')
+    wait_until(lambda: 'BINANCE:BNBUSD' not in app_server.tickers(), 5, 'BNBUSD forgotten')
 
 
 LAYOUTS = {  # viewport -> columns
@@ -245,8 +284,9 @@ def test_health_tickers_and_metrics_for_programs(dashboard: Page, replica, app_s
 
     tickers = app_server.get('/api/tickers')
     assert tickers.status_code == 200 and tickers.headers['content-type'] == 'application/json'
-    atom = {row['symbol']: row for row in tickers.json()['tickers']}['ATOMUSD']
+    atom = {row['symbol']: row for row in tickers.json()['tickers']}['BINANCE:ATOMUSD']
     assert atom['price'] == 4.75 and atom['price_text'] == '4.75'
+    assert (atom['exchange'], atom['ticker']) == ('BINANCE', 'ATOMUSD')
     assert atom['status'] == 'live' and atom['message'] == '' and atom['viewers'] == 1
     assert atom['change'] is not None and atom['change_percent'] is not None
     assert atom['updated_at'] > 0 and atom['updated_at_iso'].endswith('+00:00')
@@ -255,12 +295,15 @@ def test_health_tickers_and_metrics_for_programs(dashboard: Page, replica, app_s
     assert metrics.status_code == 200
     assert metrics.headers['content-type'].startswith('text/plain; version=')
     text = metrics.text
-    assert re.search(r'^cryptotracker_price_updates_total\{symbol="ATOMUSD"\} [1-9]', text, re.M)
+    assert re.search(r'^cryptotracker_price_updates_total\{exchange="BINANCE",symbol="BINANCE:ATOMUSD"\} [1-9]', text, re.M)
     assert re.search(r'^cryptotracker_update_push_seconds_count [1-9]', text, re.M)
+    # The input path, apart from the way out: the engine's own loop and its hand-over to the web server's loop.
+    assert re.search(r'^cryptotracker_engine_handover_seconds_count [1-9]', text, re.M)
+    assert re.search(r'^cryptotracker_engine_loop_lag_seconds_count [1-9]', text, re.M)
     assert re.search(r'^cryptotracker_connected_clients [1-9]', text, re.M)
     assert re.search(r'^cryptotracker_active_symbols [1-9]', text, re.M)
     assert re.search(r'^cryptotracker_open_tabs [1-9]', text, re.M)
-    assert re.search(r'^cryptotracker_scrape_errors_total\{symbol="NOSUCHUSD"\} 1\.0$', text, re.M)
+    assert re.search(r'^cryptotracker_scrape_errors_total\{exchange="BINANCE",symbol="BINANCE:NOSUCHUSD"\} 1\.0$', text, re.M)
 
 
 def test_a_page_whose_socket_reconnects_catches_up_and_keeps_following(dashboard: Page, replica):
@@ -286,7 +329,7 @@ def test_a_card_whose_code_is_slow_to_load_still_shows_the_price_and_state(new_c
     page.route(re.compile(r'/components/[^/]+/ticker_card\.js'), lambda route: held.append(route))  # answered later
     page.goto(app_server.url)
     add(page, 'XLMUSD')
-    wait_until(lambda: app_server.tickers().get('XLMUSD', {}).get('status') == 'live', 15, 'XLMUSD live')
+    wait_until(lambda: app_server.tickers().get('BINANCE:XLMUSD', {}).get('status') == 'live', 15, 'XLMUSD live')
     wait_until(lambda: _pushed(app_server, 'XLMUSD'), 10, 'its first price pushed to its viewers')
     page.evaluate('1')  # lets Playwright hand us the paused request for the component
     assert held, 'the page did not ask for the card component'
@@ -299,4 +342,4 @@ def test_a_card_whose_code_is_slow_to_load_still_shows_the_price_and_state(new_c
 
 def _pushed(app_server, symbol: str) -> bool:
     text = app_server.get('/metrics').text
-    return bool(re.search(rf'^cryptotracker_price_updates_total\{{symbol="{symbol}"\}} [1-9]', text, re.M))
+    return bool(re.search(rf'^cryptotracker_price_updates_total\{{exchange="BINANCE",symbol="BINANCE:{symbol}"\}} [1-9]', text, re.M))

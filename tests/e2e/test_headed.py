@@ -58,3 +58,23 @@ def test_headed_chromium_on_a_virtual_display_shows_prices_and_marks_silence_sta
         expect(etc.locator('.stale-badge')).to_be_hidden()
     finally:
         assert app.stop(signum=signal.SIGINT) == 0, app.log_tail()  # Ctrl+C stops it as cleanly as SIGTERM
+
+
+def test_a_headless_run_sends_the_same_user_agent_as_a_headed_one(page: Page, replica_server, replica,
+                                                                   virtual_display, tmp_path):
+    """TradingView's firewall turns 'HeadlessChrome' away, and so does the replica."""
+    agents = {}
+    for headless, symbol in ((False, 'ETCUSDT'), (True, 'FILUSDT')):
+        storage = tmp_path / ('headless' if headless else 'headed')
+        storage.mkdir()
+        app = AppProcess(replica_server.url, storage, headless=headless, display=virtual_display).start()
+        try:
+            page.goto(app.url)
+            add_ticker(page, symbol)
+            expect_live(page, symbol)
+            agents[headless] = replica.stats(symbol)['user_agent']
+            assert replica.stats(symbol)['blocked'] == 0
+        finally:
+            assert app.stop() == 0, app.log_tail()
+    assert 'Headless' not in agents[False]
+    assert agents[True] == agents[False]

@@ -1,6 +1,7 @@
 """Stopping and starting the app: nothing is left running, and each browser's list comes back."""
 from __future__ import annotations
 
+import json
 import re
 import signal
 
@@ -10,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from scraper.parsing import format_price
 from tests.e2e.app_process import AppProcess
-from tests.e2e.pages import add_ticker, card, expect_live
+from tests.e2e.pages import add_ticker, card, expect_live, shown_symbols
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -48,6 +49,32 @@ def test_sigterm_closes_every_tab_and_chromium_and_the_list_survives_a_restart(p
         expect(indicator).to_have_text('Live', use_inner_text=True, timeout=20_000)
         expect_live(page, 'TRXUSD', format_price(0.25))
         assert card(page, 'TRXUSD').count() == 1
+    finally:
+        for app in (first, second):
+            app.stop()
+
+
+def test_a_list_stored_before_symbols_named_their_exchange_still_loads(page: Page, replica_server, replica,
+                                                                      tmp_path):
+    first = AppProcess(replica_server.url, tmp_path).start()
+    second = AppProcess(replica_server.url, tmp_path, port=first.port)
+    try:
+        page.goto(first.url)
+        add_ticker(page, 'MATICUSD')
+        assert first.stop() == 0, first.log_tail()
+        [stored] = (tmp_path / 'nicegui').glob('storage-user-*.json')
+        data = json.loads(stored.read_text())
+        assert data['tickers'] == ['BINANCE:MATICUSD']
+        data['tickers'] = ['OPUSD', 'MATICUSD']  # bare tickers, as the app stored them before
+        stored.write_text(json.dumps(data))
+
+        second.start()
+        page.goto(second.url)
+        assert shown_symbols(page) == ['BINANCE:MATICUSD', 'BINANCE:OPUSD']
+        expect_live(page, 'OPUSD', format_price(replica.price('OPUSD')))
+        expect_live(page, 'MATICUSD', format_price(replica.price('MATICUSD')))
+        wait_until(lambda: json.loads(stored.read_text())['tickers'] == ['BINANCE:MATICUSD', 'BINANCE:OPUSD'], 10,
+                   'the list rewritten in the new form')
     finally:
         for app in (first, second):
             app.stop()

@@ -27,14 +27,14 @@ def test_one_symbol_too_many_is_refused_with_a_clear_message(page: Page, small_a
     add(page, 'aptusd')
     expect_field_message(page, 'At most 2 symbols can be watched at once; remove one first.')
     expect(ticker_input(page)).to_have_value('aptusd')
-    assert shown_symbols(page) == ['FILUSD', 'NEARUSD']
-    assert sorted(small_app.tickers()) == ['FILUSD', 'NEARUSD']
+    assert shown_symbols(page) == ['BINANCE:FILUSD', 'BINANCE:NEARUSD']
+    assert sorted(small_app.tickers()) == ['BINANCE:FILUSD', 'BINANCE:NEARUSD']
 
-    page.get_by_role('button', name='Remove FILUSD').click()
+    page.get_by_role('button', name='Remove FILUSD on BINANCE').click()
     expect(card(page, 'FILUSD')).to_have_count(0)
     ticker_input(page).press('Enter')  # the same text, now that there is room
     expect_live(page, 'APTUSD')
-    assert shown_symbols(page) == ['APTUSD', 'NEARUSD']
+    assert shown_symbols(page) == ['BINANCE:APTUSD', 'BINANCE:NEARUSD']
 
 
 def test_without_chromium_health_says_503_and_the_page_still_serves(replica_server, tmp_path):

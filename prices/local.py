@@ -1,0 +1,138 @@
+"""Prices from this process's own engine: viewers counted here, the engine on its own thread (engine_thread).
+
+This is the seam between the engine and the UI. The UI's loop owns everything in this module: who watches
+what, the cap, and one LivePrice per symbol that the UI binds to. The engine only hears "watch" once per
+symbol and "unwatch" when its last viewer leaves, and hands each change of an entry back to this loop.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from nicegui import binding
+
+from scraper import Settings, normalize_symbol, sort_key
+from scraper.symbols import InvalidSymbol
+
+from .engine_thread import EngineThread
+from .live_price import LivePrice
+from .source import EngineHealth, PriceListener, TooManySymbols
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Subscription:
+    price: LivePrice
+    token: int  # tells this watch's hand-overs from those of an earlier watch of the same symbol
+    viewers: int = 1
+
+
+class LocalPrices:
+    """The PriceSource of a single process (and of each cluster node's own tabs)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._engine = EngineThread(settings)
+        self._subscriptions: dict[str, _Subscription] = {}
+        self._price_listeners: list[PriceListener] = []
+        self._handover_listeners: list[Callable[[float], None]] = []
+        self._tokens = 0
+
+    @property
+    def browser(self):  # noqa: ANN201 - the engine's BrowserService: tests and health read its plain attributes
+        return self._engine.engine.browser
+
+    async def start(self) -> None:
+        await self._engine.start()
+
+    async def stop(self) -> None:
+        for subscription in self._subscriptions.values():
+            binding.remove([subscription.price])
+        self._subscriptions.clear()
+        await self._engine.stop()
+
+    async def run_in_engine(self, coroutine: Any) -> Any:
+        """Run a coroutine on the engine's loop (tests that drive Chromium directly)."""
+        return await self._engine.call(coroutine)
+
+    def on_price(self, listener: PriceListener) -> None:
+        """Call `listener(price)` on this loop after every price change of any symbol."""
+        self._price_listeners.append(listener)
+
+    def on_handover(self, listener: Callable[[float], None]) -> None:
+        """Call `listener(seconds)` with how long each change waited between the engine and this loop."""
+        self._handover_listeners.append(listener)
+
+    def on_engine_lag(self, listener: Callable[[float], None]) -> None:
+        """Call `listener(seconds)`, ON THE ENGINE'S THREAD, with each sample of its event loop's lag."""
+        self._engine.lag_listeners.append(listener)
+
+    def subscribe(self, raw_symbol: str) -> LivePrice:
+        """The price of a symbol, watched from now on. Raises InvalidSymbol or TooManySymbols.
+
+        Synchronous on purpose: with no await between lookup and insert, simultaneous first subscribers
+        cannot start two watchers. A symbol already watched is answered from its cached price at once.
+        """
+        symbol = normalize_symbol(raw_symbol, self.settings.exchange)
+        if subscription := self._subscriptions.get(symbol):
+            subscription.viewers += 1
+            return subscription.price
+        if len(self._subscriptions) >= self.settings.max_symbols:
+            raise TooManySymbols(f'At most {self.settings.max_symbols} symbols can be watched at once; '
+                                 'remove one first.')
+        self._tokens += 1
+        subscription = _Subscription(LivePrice(symbol), self._tokens)
+        self._engine.watch(symbol, subscription.token, self._apply)
+        self._subscriptions[symbol] = subscription
+        return subscription.price
+
+    def unsubscribe(self, raw_symbol: str) -> None:
+        """Give back one subscription; the last one closes the tab and forgets the price."""
+        symbol = self._known(raw_symbol)
+        subscription = self._subscriptions.get(symbol)
+        if subscription is None:
+            return
+        subscription.viewers -= 1
+        if subscription.viewers > 0:
+            return
+        del self._subscriptions[symbol]
+        binding.remove([subscription.price])  # else NiceGUI's registry of bindable objects keeps it forever
+        self._engine.unwatch(symbol)
+
+    def entry(self, raw_symbol: str) -> LivePrice | None:
+        subscription = self._subscriptions.get(self._known(raw_symbol))
+        return subscription.price if subscription else None
+
+    def viewers(self, raw_symbol: str) -> int:
+        subscription = self._subscriptions.get(self._known(raw_symbol))
+        return subscription.viewers if subscription else 0
+
+    @property
+    def symbols(self) -> list[str]:
+        """`EXCHANGE:TICKER` of every watched symbol, by ticker then exchange."""
+        return sorted(self._subscriptions, key=sort_key)
+
+    def health(self) -> EngineHealth:
+        browser = self.browser  # plain attributes, each read atomically from this thread
+        return EngineHealth(browser.state, browser.error, browser.open_tabs, browser.version)
+
+    def _known(self, raw_symbol: str) -> str:
+        try:
+            return normalize_symbol(raw_symbol, self.settings.exchange)
+        except InvalidSymbol:
+            return ''
+
+    def _apply(self, symbol: str, token: int, values: dict[str, Any], handed_at: float) -> None:
+        """On this loop: one change of a watched entry, as the engine handed it over."""
+        subscription = self._subscriptions.get(symbol)
+        if subscription is None or subscription.token != token:
+            return  # from a watch that has ended since
+        waited = time.time() - handed_at
+        for listener in self._handover_listeners:
+            listener(waited)
+        if subscription.price.apply(values):
+            for listener in self._price_listeners:
+                listener(subscription.price)
