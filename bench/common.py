@@ -1,4 +1,4 @@
-"""What every scenario shares: the machine it ran on, percentiles, a printed table and a JSON file."""
+"""What every scenario shares: the machine it ran on, symbol names, percentiles, a printed table, a JSON file."""
 from __future__ import annotations
 
 import json
@@ -14,6 +14,18 @@ from typing import Any
 import psutil
 
 RESULTS = Path(__file__).parent / 'results'
+# The replica's controls take a bare ticker and mean this exchange; the app names a symbol EXCHANGE:TICKER.
+EXCHANGE = 'BINANCE'
+
+
+def app_symbol(ticker: str) -> str:
+    """The app's name for a replica ticker: `s` of its socket messages, /api/tickers rows, a card's data-symbol."""
+    return f'{EXCHANGE}:{ticker}'
+
+
+def replica_ticker(symbol: str) -> str:
+    """Back from the app's name to the replica's ticker (a bare ticker, as the app named symbols before, stays)."""
+    return symbol.rpartition(':')[2]
 
 
 def machine() -> dict[str, Any]:
@@ -44,18 +56,6 @@ def summary_ms(samples_s: list[float]) -> dict[str, float]:
     return {'n': len(ms), 'p50_ms': round(statistics.median(ms), 2) if ms else float('nan'),
             'p95_ms': round(percentile(ms, 95), 2), 'p99_ms': round(percentile(ms, 99), 2),
             'max_ms': round(max(ms), 2) if ms else float('nan')}
-
-
-def chromium_rss_mb(root: psutil.Process | None = None) -> float:
-    """Unique memory of every Chromium process below `root`: what closing them would give back."""
-    total = 0
-    for child in (root or psutil.Process()).children(recursive=True):
-        try:
-            if 'chrom' in child.name().lower():
-                total += child.memory_full_info().uss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
-    return total / 2**20
 
 
 def save(scenario: str, rows: list[dict[str, Any]], raw: dict[str, Any]) -> Path:

@@ -6,13 +6,15 @@ paints on their own machine). A second, shorter phase on the same pages draws th
 """
 from __future__ import annotations
 
-from bench.browsers import LATENCY_SYMBOLS, UpdateBench, latency_rows
+from bench.page_updates import LATENCY_SYMBOLS, UpdateBench
+from bench.reports import latency_rows
 
 P50_MS, P99_MS = 50, 150
 TARGET = f'p50 <= {P50_MS} ms, p99 <= {P99_MS} ms'
 PACE_S = 0.05  # one change every 50 ms round-robin over the symbols (20 a second): each symbol every 0.5 s
 SIZES = {'full': {'symbols': 10, 'viewers': 10, 'changes': 1000, 'drawn_changes': 200},
          'smoke': {'symbols': 2, 'viewers': 2, 'changes': 10, 'drawn_changes': 10}}
+RUNS_TABLE = (('mode',), ('p50_ms', 'p99_ms', 'max_ms'))
 
 
 def run(size: str = 'full') -> tuple[list[dict], dict]:

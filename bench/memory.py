@@ -19,10 +19,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
-
-from bench.fanout import CONNECT_CONCURRENCY, PriceDriver, RealBrowser, Stack, all_live, client, memory_mb, wait_for
-from bench.viewers import ViewerWorkers
+from bench.price_driver import PriceDriver
+from bench.processes import Stack, all_live, client, wait_for
+from bench.resources import memory_mb
+from bench.viewer_pages import RealBrowser
+from bench.viewer_workers import CONNECT_CONCURRENCY, ViewerWorkers, worker_count
 from tests.replica.universe import default_universe
 
 _UNIVERSE = default_universe()
@@ -36,6 +37,7 @@ SIZES = {
     'smoke': {'symbols': (1, 3), 'pages': (1, 2), 'viewers': (1, 5), 'viewer_symbols': 3, 'settle': 1.5},
 }
 TARGET_MB_PER_SYMBOL = 60
+RUNS_TABLE = (('symbols', 'viewers', 'viewer_kind'), ('server_rss_mb', 'server_uss_mb', 'chromium_pss_mb'))
 
 
 def _row(symbols: int, viewers: int, by: str, memory: dict[str, Any], still_open: int) -> dict[str, Any]:
@@ -58,7 +60,6 @@ async def measure(symbol_steps: tuple[int, ...], page_steps: tuple[int, ...], vi
                   viewer_symbols: int, settle: float) -> tuple[list[dict], dict]:
     top = max(symbol_steps)
     stack = Stack(app_args=('--max-symbols', str(max(50, top)), '--max-tickers-per-browser', str(max(60, top)))).start()
-    assert stack.app is not None
     rows: list[dict] = []
     raw: dict[str, Any] = {'symbols': SYMBOLS[:top], 'measure': 'MiB; chromium_* summed over the app\'s Chromium '
                            'processes; PSS is the headline', 'steps': []}
@@ -111,7 +112,7 @@ async def measure(symbol_steps: tuple[int, ...], page_steps: tuple[int, ...], vi
                 await snapshot(len(keep), count, 'browser pages')
             for page in pages[1:]:
                 await page.close()
-            pool = ViewerWorkers(stack.app.url, cookie, workers=2 if max(viewer_steps) >= 500 else 1,
+            pool = ViewerWorkers(stack.app.url, cookie, workers=worker_count(max(viewer_steps)),
                                  concurrency=CONNECT_CONCURRENCY)
             for viewers in viewer_steps:
                 connect = await pool.connect_to(viewers, timeout=600)

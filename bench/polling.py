@@ -1,12 +1,14 @@
 """Scenario 'polling': the 'latency' run twice in one go, pushed (ours) and polled every 1 s (the peers' way)."""
 from __future__ import annotations
 
-from bench.browsers import LATENCY_SYMBOLS, UpdateBench, latency_rows
 from bench.latency import PACE_S
+from bench.page_updates import LATENCY_SYMBOLS, UpdateBench
+from bench.reports import latency_rows
 
 POLL_INTERVAL_S = 1.0
 SIZES = {'full': {'symbols': 10, 'viewers': 10, 'changes': 200},
          'smoke': {'symbols': 2, 'viewers': 2, 'changes': 10}}
+RUNS_TABLE = (('mode',), ('p50_ms', 'p99_ms', 'ratio'))
 
 
 def run(size: str = 'full') -> tuple[list[dict], dict]:

@@ -20,21 +20,17 @@ rendering:
 It records, per price text, the arrival time (time.time()) at every viewer: the driver knows which text it
 made the source send when, so latency = arrival - sent_at. Texts must be unique per change.
 
-`ViewerWorkers` runs pools of viewers in worker processes (spawned, each with its own event loop) and
-talks to them over pipes, so the benchmark's own loop (driving prices, sampling the server) stays apart
-from the viewers' receive loops.
+bench.viewer_workers runs pools of them in worker processes.
 """
 from __future__ import annotations
 
 import ast
 import asyncio
 import json
-import multiprocessing
 import re
 import time
 import uuid
 from collections import defaultdict
-from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import urlencode
 
@@ -254,131 +250,3 @@ class ViewerPool:
             await asyncio.gather(*(ws.close() for ws in sockets[start:start + 200]), return_exceptions=True)
         if self._session:
             await self._session.close()
-
-
-# --- worker processes ------------------------------------------------------------------------------------
-
-def _worker_main(pipe: Connection, base_url: str, cookie: str, deflate: bool, concurrency: int) -> None:
-    try:
-        import uvloop  # the viewers' loop is what is measured against: keep it as cheap as it can be
-        uvloop.install()
-    except ImportError:
-        pass
-    asyncio.run(_serve(pipe, ViewerPool(base_url, cookie, deflate=deflate, concurrency=concurrency)))
-
-
-async def _serve(pipe: Connection, pool: ViewerPool) -> None:
-    await pool.start()
-    try:
-        while True:
-            # poll with a timeout, so a dead parent (pipe closed) ends the worker too
-            ready = await asyncio.to_thread(pipe.poll, 1.0)
-            if not ready:
-                continue
-            command, *args = pipe.recv()
-            if command == 'connect':
-                pipe.send(await pool.connect(*args))
-            elif command == 'reset':
-                pool.reset()
-                pipe.send(None)
-            elif command == 'stats':
-                pipe.send(pool.stats())
-            elif command == 'collect':
-                pipe.send({'arrivals': dict(pool.arrivals), 'source_time': pool.source_time, **pool.stats()})
-            elif command == 'close':
-                await pool.close()
-                pipe.send(None)
-                return
-    except (EOFError, OSError):
-        await pool.close()
-
-
-class ViewerWorkers:
-    """`workers` processes, viewers spread evenly over them. All methods are awaitable from the driver's loop."""
-
-    def __init__(self, base_url: str, cookie: str, *, workers: int = 1, deflate: bool = True,
-                 concurrency: int = 50) -> None:
-        context = multiprocessing.get_context('spawn')
-        self._pipes: list[Connection] = []
-        self._processes = []
-        self.count = 0
-        for i in range(workers):
-            ours, theirs = context.Pipe()
-            process = context.Process(target=_worker_main, name=f'viewers-{i}', daemon=True,
-                                      args=(theirs, base_url, cookie, deflate,
-                                            max(1, concurrency // workers)))
-            process.start()
-            self._pipes.append(ours)
-            self._processes.append(process)
-        self._lock = asyncio.Lock()
-
-    @property
-    def pids(self) -> list[int]:
-        return [p.pid for p in self._processes if p.pid is not None]
-
-    async def _ask(self, pipe: Connection, *command: Any, timeout: float = 60) -> Any:
-        pipe.send(command)
-        if not await asyncio.to_thread(pipe.poll, timeout):
-            raise TimeoutError(f'viewer worker did not answer {command[0]!r} in {timeout} s')
-        return pipe.recv()
-
-    async def _all(self, *command: Any, timeout: float = 60) -> list[Any]:
-        async with self._lock:
-            return await asyncio.gather(*(self._ask(pipe, *command, timeout=timeout) for pipe in self._pipes))
-
-    async def connect_to(self, total: int, timeout: float = 300) -> dict[str, Any]:
-        """Bring the number of viewers up to `total`, spread evenly over the workers."""
-        extra = max(0, total - self.count)
-        shares = [extra // len(self._pipes) + (1 if i < extra % len(self._pipes) else 0)
-                  for i in range(len(self._pipes))]
-        started = time.perf_counter()
-        async with self._lock:
-            results = await asyncio.gather(*(self._ask(pipe, 'connect', share, timeout=timeout)
-                                             for pipe, share in zip(self._pipes, shares) if share))
-        self.count = total
-        kinds: defaultdict[str, int] = defaultdict(int)
-        for result in results:
-            for kind, n in result['error_kinds'].items():
-                kinds[kind] += n
-        return {'connected': sum(r['connected'] for r in results), 'failed': sum(r['failed'] for r in results),
-                'errors': [e for r in results for e in r['errors']][:5], 'error_kinds': dict(kinds),
-                'seconds': round(time.perf_counter() - started, 2)}
-
-    async def reset(self) -> None:
-        await self._all('reset')
-
-    async def stats(self) -> dict[str, Any]:
-        results = await self._all('stats')
-        return {'open': sum(r['open'] for r in results), 'ended': sum(r['ended'] for r in results),
-                'ended_reasons': [e for r in results for e in r['ended_reasons']][:5],
-                'frames': sum(r['frames'] for r in results), 'pings': sum(r['pings'] for r in results)}
-
-    async def collect(self) -> dict[str, Any]:
-        """Arrival times by text over every worker since the last reset, plus the workers' counters."""
-        results = await self._all('collect', timeout=120)
-        arrivals: defaultdict[str, list[float]] = defaultdict(list)
-        source_time: dict[str, float] = {}
-        for result in results:
-            for text, times in result['arrivals'].items():
-                arrivals[text].extend(times)
-            source_time.update(result['source_time'])
-        kinds: defaultdict[str, int] = defaultdict(int)
-        for result in results:
-            for kind, n in result['kinds'].items():
-                kinds[kind] += n
-        return {'arrivals': dict(arrivals), 'source_time': source_time,
-                'open': sum(r['open'] for r in results), 'ended': sum(r['ended'] for r in results),
-                'ended_reasons': [e for r in results for e in r['ended_reasons']][:5],
-                'frames': sum(r['frames'] for r in results), 'pings': sum(r['pings'] for r in results),
-                'frame_kinds': dict(kinds)}
-
-    async def close(self, timeout: float = 60) -> None:
-        try:
-            await self._all('close', timeout=timeout)
-        except (TimeoutError, EOFError, OSError, BrokenPipeError):
-            pass
-        for process in self._processes:
-            process.join(5)
-            if process.is_alive():
-                process.kill()
-                process.join(5)
