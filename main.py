@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import sys
 
 from scraper import Settings, parse_settings
@@ -27,6 +28,10 @@ def main(argv: list[str] | None = None) -> None:
     settings = parse_settings(argv)
     if settings.demo:
         settings = start_demo_source(settings)
+    if settings.redis_url:
+        # Each browser's list and theme in Redis too, so a user lands on any node with them. NiceGUI reads
+        # this when it is imported, hence before cryptoui.
+        os.environ.setdefault('NICEGUI_REDIS_URL', settings.redis_url)
     from cryptoui.app import run
     run(settings)
 

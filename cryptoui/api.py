@@ -38,6 +38,7 @@ def health(engine: PriceSource, loop_lag: float) -> tuple[dict, int]:
         'binding_active_links': len(binding.active_links),
         'event_loop_lag_ms': round(loop_lag * 1000, 3),
     }
+    body['cluster'] = engine.cluster_health()
     return body, 503 if failed else 200
 
 
@@ -62,6 +63,7 @@ def tickers(engine: PriceSource) -> list[dict]:
             'updated_at_iso': _iso(entry.updated_at),
             'source': entry.source,
             'viewers': engine.viewers(symbol),
+            'node': engine.owner(symbol),
         })
     return rows
 

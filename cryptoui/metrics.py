@@ -4,8 +4,10 @@ from __future__ import annotations
 from fastapi import Response
 from nicegui import Client, app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 
-from prices import LocalPrices
+from prices import LocalPrices, PriceSource
 from scraper import PriceEntry, Status
 
 TROUBLE = {Status.ERROR.value, Status.RECONNECTING.value}
@@ -19,7 +21,7 @@ def connected_clients() -> int:
 
 
 class Metrics:
-    def __init__(self, engine: LocalPrices) -> None:
+    def __init__(self, engine: LocalPrices | PriceSource) -> None:
         self.registry = CollectorRegistry()
         # Gauges are computed when Prometheus scrapes, so nothing runs between scrapes.
         self._gauge('cryptotracker_connected_clients', 'Browser pages connected now', connected_clients)
@@ -44,6 +46,8 @@ class Metrics:
                                   "Time from the engine taking a source update to the web server's loop applying it",
                                   buckets=LATENCY_BUCKETS, registry=self.registry)
         engine.on_price(self._on_price)
+        if engine.cluster_health()['mode'] == 'cluster':
+            self.registry.register(_ClusterCollector(engine))
         engine.on_handover(self.handover.observe)
         engine.on_engine_lag(self.engine_lag.observe)  # prometheus_client's metrics are thread-safe
 
@@ -66,3 +70,28 @@ class Metrics:
         @app.get('/metrics', include_in_schema=False)
         async def metrics() -> Response:  # on the loop that owns the state the gauges read
             return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class _ClusterCollector(Collector):
+    """A node's view of the cluster, read from the source when Prometheus scrapes."""
+    GAUGES = {'redis_reachable': '1 while this node reaches the cluster store',
+              'symbols_owned': "Symbols whose tab is in this node's Chromium",
+              'symbols_followed': 'Symbols this node shows from another node'}
+    COUNTERS = {'lease_renewals_failed': 'Leases this node lost', 'messages_published': 'Price messages sent',
+                'messages_received': 'Price messages received from other nodes',
+                'stale_messages_dropped': 'Messages ignored because they came from an owner that lost its lease'}
+
+    def __init__(self, engine: PriceSource) -> None:
+        self._engine = engine
+
+    def collect(self):  # noqa: ANN201 - the prometheus_client Collector interface
+        health = self._engine.cluster_health()
+        labels = {'node': health['node']}
+        for name, documentation in self.GAUGES.items():
+            family = GaugeMetricFamily(f'cryptotracker_cluster_{name}', documentation, labels=list(labels))
+            family.add_metric(list(labels.values()), float(health[name]))
+            yield family
+        for name, documentation in self.COUNTERS.items():
+            family = CounterMetricFamily(f'cryptotracker_cluster_{name}', documentation, labels=list(labels))
+            family.add_metric(list(labels.values()), float(health[name]))
+            yield family

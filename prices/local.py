@@ -39,6 +39,7 @@ class LocalPrices:
         self._subscriptions: dict[str, _Subscription] = {}
         self._price_listeners: list[PriceListener] = []
         self._handover_listeners: list[Callable[[float], None]] = []
+        self._change_listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._tokens = 0
 
     @property
@@ -65,6 +66,10 @@ class LocalPrices:
     def on_handover(self, listener: Callable[[float], None]) -> None:
         """Call `listener(seconds)` with how long each change waited between the engine and this loop."""
         self._handover_listeners.append(listener)
+
+    def on_change(self, listener: Callable[[str, dict[str, Any]], None]) -> None:
+        """Call `listener(symbol, values)` after every change of any entry (price, status, message...)."""
+        self._change_listeners.append(listener)
 
     def on_engine_lag(self, listener: Callable[[float], None]) -> None:
         """Call `listener(seconds)`, ON THE ENGINE'S THREAD, with each sample of its event loop's lag."""
@@ -115,6 +120,13 @@ class LocalPrices:
         """`EXCHANGE:TICKER` of every watched symbol, by ticker then exchange."""
         return sorted(self._subscriptions, key=sort_key)
 
+    def owner(self, raw_symbol: str) -> str | None:
+        """The node whose Chromium watches the symbol: in a single process, no node is named."""
+        return None
+
+    def cluster_health(self) -> dict[str, Any]:
+        return {'mode': 'single'}
+
     def health(self) -> EngineHealth:
         browser = self.browser  # plain attributes, each read atomically from this thread
         return EngineHealth(browser.state, browser.error, browser.open_tabs, browser.version)
@@ -136,3 +148,5 @@ class LocalPrices:
         if subscription.price.apply(values):
             for listener in self._price_listeners:
                 listener(subscription.price)
+        for change_listener in self._change_listeners:
+            change_listener(symbol, values)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from scraper import PriceEntry
 
@@ -33,4 +33,6 @@ class PriceSource(Protocol):
     def on_price(self, listener: PriceListener) -> None: ...
     @property
     def symbols(self) -> list[str]: ...
+    def owner(self, raw_symbol: str) -> str | None: ...
     def health(self) -> EngineHealth: ...
+    def cluster_health(self) -> dict[str, Any]: ...  # {'mode': 'single'}, or a node's view of the cluster

@@ -3,10 +3,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import socket
 from dataclasses import dataclass, field, fields
 from typing import Mapping, Sequence
 
 from .symbols import InvalidSymbol, normalize_exchange, split_symbol
+
+
+_NODE_ID = re.compile(r'[A-Za-z0-9._:-]{1,64}')
 
 
 def _env_flag(env: Mapping[str, str], name: str) -> bool:
@@ -36,6 +41,16 @@ class Settings:
     poll_interval: float | None = None
     storage_secret: str = field(default='', repr=False)
     max_tickers_per_browser: int = 30
+    # Cluster mode (cluster/): set, this process is one node of several sharing prices through Redis.
+    redis_url: str | None = None
+    node_id: str = ''
+    # Seconds a node's lease on a symbol lasts unless renewed; also how long a dead node's interest lingers.
+    lease_ttl: float = 6.0
+
+    @property
+    def node_name(self) -> str:
+        """This process's name in a cluster."""
+        return self.node_id or f'{socket.gethostname()}:{self.port}'
 
     def symbol_url(self, symbol: str) -> str:
         """The page URL for a symbol that has already passed `normalize_symbol`."""
@@ -76,6 +91,14 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
                         help=argparse.SUPPRESS)  # benchmarks only: read the price on a timer, as peers do
     parser.add_argument('--demo', action='store_true', default=_env_flag(env, 'DEMO'),
                         help='serve the bundled TradingView replica and watch it, offline (env DEMO=1)')
+    parser.add_argument('--redis-url', default=env.get('REDIS_URL') or None,
+                        help='run as one node of a cluster sharing prices through this Valkey/Redis, e.g. '
+                             'redis://127.0.0.1:6379/0 (default: none, a single process; env REDIS_URL)')
+    parser.add_argument('--node-id', default=env.get('NODE_ID', ''),
+                        help='this node\'s name in the cluster (default HOSTNAME:PORT; env NODE_ID)')
+    parser.add_argument('--lease-ttl', type=float, default=env.get('LEASE_TTL', str(default.lease_ttl)),
+                        help='seconds a node holds a symbol without renewing; a dead node\'s symbols move after '
+                             'about this long (default 6; env LEASE_TTL)')
     args = parser.parse_args(argv)
     if not 1 <= args.max_symbols <= 500:
         parser.error('--max-symbols must be between 1 and 500')
@@ -85,6 +108,10 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
         exchange = normalize_exchange(args.exchange)
     except InvalidSymbol:
         parser.error('--exchange must be ASCII letters and digits, e.g. BINANCE')
+    if not 1 <= args.lease_ttl <= 600:
+        parser.error('--lease-ttl must be between 1 and 600 seconds')
+    if args.node_id and not _NODE_ID.fullmatch(args.node_id):
+        parser.error('--node-id is letters, digits and . _ : - (at most 64)')
     known = {f.name for f in fields(Settings)}
     values = {k: v for k, v in vars(args).items() if k in known}
     values['exchange'] = exchange

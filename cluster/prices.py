@@ -1,0 +1,239 @@
+"""Prices as one node of a cluster sees them: the same interface as LocalPrices, one tab per symbol cluster-wide.
+
+A symbol this node's viewers want is either OWNED here (this node holds its lease, its own LocalPrices has
+the tab, and every change is published once) or FOLLOWED (another node owns it; its messages arrive on the
+PriceBus). The UI cannot tell which: it gets one LivePrice per symbol either way. Everything here runs on
+the UI's loop; one task (`_coordinate`) owns every lease and every interest record of this node.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from nicegui import binding
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from prices import EngineHealth, LivePrice, LocalPrices, PriceListener
+from scraper import Settings, Status, normalize_symbol, sort_key
+from scraper.symbols import InvalidSymbol
+
+from .bus import PriceBus
+from .coordinator import Coordinator
+from .lease import Lease
+from .wire import PriceMessage, channel, latest_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Want:
+    """One symbol this node's viewers want, or that it owns for other nodes' viewers."""
+    price: LivePrice  # what this node's viewers see, whoever owns the symbol
+    viewers: int = 0  # on this node
+    lease: Lease | None = None  # held while this node's Chromium watches it
+    fence: int = 0  # the highest fencing number seen for it: lower ones come from an owner that lost it
+    owner: str | None = None  # the node whose values `price` shows
+
+
+class ClusterPrices:
+    def __init__(self, settings: Settings) -> None:
+        assert settings.redis_url, 'a cluster node needs --redis-url'
+        self.settings = settings
+        self.node_id = settings.node_name
+        self.local = LocalPrices(settings)
+        self.redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2,
+                                    health_check_interval=2)
+        self.wants: dict[str, Want] = {}
+        self.bus = PriceBus(self.redis, self.node_id, self._received, self._reread_all)
+        self.coordinator = Coordinator(self)
+        self._price_listeners: list[PriceListener] = []
+        self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task] = []
+        self._chores: set[asyncio.Task] = set()  # short-lived Redis calls made for the UI's synchronous calls
+        self.published = 0
+        self.stale_dropped = 0
+        self.local.on_change(self._local_changed)
+
+    # --- lifecycle ------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.local.start()
+        self._tasks = [asyncio.create_task(self.bus.run(), name='cluster price bus'),
+                       asyncio.create_task(self.coordinator.run(), name='cluster coordinator'),
+                       asyncio.create_task(self._publish_loop(), name='cluster publisher')]
+        log.info('node %s: cluster mode on %s', self.node_id, self.settings.redis_url)
+
+    async def stop(self) -> None:
+        for task in [*self._tasks, *self._chores]:
+            task.cancel()
+        await asyncio.gather(*self._tasks, *self._chores, return_exceptions=True)
+        try:  # hand the leases back at once, so other nodes take over in a second rather than a ttl
+            await asyncio.wait_for(self.coordinator.give_back_everything(), 3)
+        except (RedisError, OSError, TimeoutError) as error:
+            log.warning('node %s: leases not given back (%s); they expire by themselves', self.node_id, error)
+        await self.redis.aclose()
+        for want in self.wants.values():
+            binding.remove([want.price])
+        self.wants.clear()
+        await self.local.stop()
+
+    # --- the interface the UI uses (as LocalPrices) ------------------------------------------------------
+
+    def subscribe(self, raw_symbol: str) -> LivePrice:
+        symbol = normalize_symbol(raw_symbol, self.settings.exchange)
+        want = self.wants.get(symbol)
+        if want is None:
+            want = self.wants[symbol] = Want(LivePrice(symbol))
+            self._chore(self._follow(symbol), f'follow {symbol}')
+        want.viewers += 1
+        if want.viewers == 1:
+            self.coordinator.kick()  # register interest, and take the lease if nobody holds it
+        return want.price
+
+    def unsubscribe(self, raw_symbol: str) -> None:
+        want = self.wants.get(self._known(raw_symbol))
+        if want is None or want.viewers == 0:
+            return
+        want.viewers -= 1
+        if want.viewers == 0:
+            self.coordinator.kick()  # withdraw interest now, so the owner learns within a tick
+            if want.lease is None:
+                self.forget(want.price.symbol)
+
+    def entry(self, raw_symbol: str) -> LivePrice | None:
+        want = self.wants.get(self._known(raw_symbol))
+        return want.price if want is not None and want.viewers > 0 else None
+
+    def viewers(self, raw_symbol: str) -> int:
+        want = self.wants.get(self._known(raw_symbol))
+        return want.viewers if want else 0
+
+    def owner(self, raw_symbol: str) -> str | None:
+        want = self.wants.get(self._known(raw_symbol))
+        return want.owner if want else None
+
+    @property
+    def symbols(self) -> list[str]:
+        return sorted((s for s, want in self.wants.items() if want.viewers > 0), key=sort_key)
+
+    def on_price(self, listener: PriceListener) -> None:
+        self._price_listeners.append(listener)
+
+    def on_handover(self, listener: Callable[[float], None]) -> None:
+        self.local.on_handover(listener)
+
+    def on_engine_lag(self, listener: Callable[[float], None]) -> None:
+        self.local.on_engine_lag(listener)
+
+    def health(self) -> EngineHealth:
+        return self.local.health()
+
+    def cluster_health(self) -> dict[str, Any]:
+        owned = [s for s, want in self.wants.items() if want.lease is not None]
+        return {'node': self.node_id, 'mode': 'cluster', 'redis_reachable': self.coordinator.redis_up and self.bus.up,
+                'symbols_owned': len(owned), 'symbols_followed': sum(1 for w in self.wants.values()
+                                                                     if w.lease is None and w.viewers > 0),
+                'lease_renewals_failed': self.coordinator.renewals_failed, 'messages_published': self.published,
+                'messages_received': self.bus.received, 'stale_messages_dropped': self.stale_dropped}
+
+    # --- showing values, whoever owns the symbol -------------------------------------------------------
+
+    def show(self, want: Want, values: dict[str, Any], owner: str | None) -> None:
+        want.owner = owner
+        if want.price.apply(values):
+            for listener in self._price_listeners:
+                listener(want.price)
+
+    def forget(self, symbol: str) -> None:
+        """Neither wanted here nor owned here any more."""
+        want = self.wants.pop(symbol, None)
+        if want is not None:
+            binding.remove([want.price])
+            self._chore(self.bus.unfollow(symbol), f'unfollow {symbol}')
+
+    def set_waiting(self, want: Want, message: str) -> None:
+        if want.price.status != Status.ERROR.value and want.price.message != message:
+            want.price.set_status(Status.RECONNECTING, message)
+
+    # --- owned: local changes go out ---------------------------------------------------------------------
+
+    def _local_changed(self, symbol: str, values: dict[str, Any]) -> None:
+        want = self.wants.get(symbol)
+        if want is None or want.lease is None:
+            return
+        self.show(want, values, self.node_id)
+        self.publish(want, values)
+
+    def publish(self, want: Want, values: dict[str, Any]) -> None:
+        assert want.lease is not None
+        self._outbox.put_nowait((want.price.symbol, PriceMessage(want.lease.fence, self.node_id, values).encode()))
+
+    async def _publish_loop(self) -> None:
+        """One writer, so messages leave in the order they were made; what piled up goes in one round trip."""
+        while True:
+            batch = [await self._outbox.get()]
+            while not self._outbox.empty():
+                batch.append(self._outbox.get_nowait())
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for symbol, message in batch:
+                        pipe.set(latest_key(symbol), message, px=self.coordinator.latest_ttl_ms)
+                        pipe.publish(channel(symbol), message)
+                    await pipe.execute()
+                self.published += len(batch)
+            except (RedisError, OSError) as error:  # lost: the next change, or a re-read, brings it back
+                log.warning('node %s: %d price messages not published: %s', self.node_id, len(batch), error)
+
+    # --- followed: messages come in ---------------------------------------------------------------------
+
+    def _received(self, symbol: str, message: PriceMessage) -> None:
+        want = self.wants.get(symbol)
+        if want is None or want.lease is not None or message.node == self.node_id:
+            return  # not wanted here, or ours: this node's own tab is the better source
+        if message.fence < want.fence:
+            self.stale_dropped += 1
+            log.info('%s: dropped a late message from %s (fence %d < %d)', symbol, message.node, message.fence,
+                     want.fence)
+            return
+        want.fence = message.fence
+        self.show(want, message.values, message.node)
+
+    async def _follow(self, symbol: str) -> None:
+        await self.bus.follow(symbol)
+        await self.reread(symbol)
+
+    async def reread(self, symbol: str, new_epoch: bool = False) -> None:
+        """Show the last published value at once (cache-first across the cluster). `new_epoch`: after a
+        reconnect Redis may have restarted empty and numbers its fences anew, so its fence is the new floor."""
+        try:
+            raw = await self.redis.get(latest_key(symbol))
+        except (RedisError, OSError):
+            return  # the bus reconnects and re-reads everything
+        want = self.wants.get(symbol)
+        message = PriceMessage.decode(raw) if raw is not None else None
+        if want is None or want.lease is not None or message is None:
+            return
+        if new_epoch:
+            want.fence = message.fence
+        self._received(symbol, message)
+
+    async def _reread_all(self) -> None:
+        for symbol, want in list(self.wants.items()):
+            if want.lease is None:
+                await self.reread(symbol, new_epoch=True)
+
+    # --- helpers -------------------------------------------------------------------------------------------
+
+    def _chore(self, work: Any, name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
+
+    def _known(self, raw_symbol: str) -> str:
+        try:
+            return normalize_symbol(raw_symbol, self.settings.exchange)
+        except InvalidSymbol:
+            return ''

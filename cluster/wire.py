@@ -1,0 +1,56 @@
+"""What nodes write to Redis: key names, and the one message an owner publishes for each change of a symbol."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+PREFIX = 'cryptotracker:'
+
+
+def lease_key(symbol: str) -> str:
+    """Held by the one node whose Chromium watches the symbol (SET NX PX, renewed by its owner)."""
+    return f'{PREFIX}lease:{symbol}'
+
+
+def fence_key(symbol: str) -> str:
+    """INCR'd by each new owner: a message carrying a lower number is from an owner that has since lost it."""
+    return f'{PREFIX}fence:{symbol}'
+
+
+def latest_key(symbol: str) -> str:
+    """The last message published for the symbol: what a node that starts following it shows at once."""
+    return f'{PREFIX}latest:{symbol}'
+
+
+def interest_key(symbol: str) -> str:
+    """Sorted set: member = node id, score = when that node's interest expires unless it renews it."""
+    return f'{PREFIX}wanted:{symbol}'
+
+
+def channel(symbol: str) -> str:
+    return f'{PREFIX}price:{symbol}'
+
+
+def symbol_of(channel_name: str) -> str:
+    return channel_name[len(channel('')):]
+
+
+@dataclass(frozen=True)
+class PriceMessage:
+    fence: int
+    node: str
+    values: dict[str, Any]  # scraper.state.FIELDS of the owner's entry
+
+    def encode(self) -> str:
+        return json.dumps({'f': self.fence, 'n': self.node, 'v': self.values}, separators=(',', ':'))
+
+    @classmethod
+    def decode(cls, raw: str | bytes) -> PriceMessage | None:
+        """None for anything that is not a message of ours (a stray publish must not break a node)."""
+        try:
+            data = json.loads(raw)
+            message = cls(int(data['f']), str(data['n']), dict(data['v']))
+        except (ValueError, TypeError, KeyError):
+            return None
+        return message
