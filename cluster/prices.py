@@ -16,7 +16,8 @@ from nicegui import binding
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from prices import EngineHealth, LivePrice, LocalPrices, PriceListener
+from prices import LivePrice, LocalPrices, PriceListener
+from scraper.browser import BrowserHealth
 from scraper import Settings, Status, normalize_symbol, sort_key
 from scraper.symbols import InvalidSymbol
 
@@ -128,7 +129,7 @@ class ClusterPrices:
     def on_engine_lag(self, listener: Callable[[float], None]) -> None:
         self.local.on_engine_lag(listener)
 
-    def health(self) -> EngineHealth:
+    def health(self) -> BrowserHealth:
         return self.local.health()
 
     def cluster_health(self) -> dict[str, Any]:

@@ -25,13 +25,13 @@ async def event_loop_lag() -> float:
 
 
 def health(engine: PriceSource, loop_lag: float) -> tuple[dict, int]:
-    engine_health = engine.health()
-    failed = engine_health.browser_state == 'failed'
-    status = 'failed' if failed else 'ok' if engine_health.browser_state == 'running' else 'degraded'
+    browser = engine.health()
+    failed = browser.state == 'failed'
+    status = 'failed' if failed else 'ok' if browser.state == 'running' else 'degraded'
     body = {
         'status': status,
-        'browser': {'state': engine_health.browser_state, 'error': engine_health.browser_error or None,
-                    'open_tabs': engine_health.open_tabs, 'version': engine_health.browser_version or None},
+        'browser': {'state': browser.state, 'error': browser.error or None, 'open_tabs': browser.open_tabs,
+                    'version': browser.version or None},
         'symbols': len(engine.symbols),
         'connected_clients': connected_clients(),
         # Everything is bound push-style to bindable properties; a non-zero count would mean polling crept in.

@@ -28,7 +28,7 @@ class Metrics:
         self._gauge('cryptotracker_active_symbols', 'Symbols watched now', lambda: len(engine.symbols))
         self._gauge('cryptotracker_open_tabs', 'Chromium tabs open now', lambda: engine.health().open_tabs)
         self._gauge('cryptotracker_browser_up', '1 while Chromium is running',
-                    lambda: 1 if engine.health().browser_state == 'running' else 0)
+                    lambda: 1 if engine.health().state == 'running' else 0)
         # `symbol` is EXCHANGE:TICKER; `exchange` again on its own, to sum or filter by market.
         self.price_updates = Counter('cryptotracker_price_updates', 'Price changes received, by symbol',
                                      ['symbol', 'exchange'], registry=self.registry)
@@ -40,7 +40,7 @@ class Metrics:
                                       buckets=LATENCY_BUCKETS, registry=self.registry)
         # The input path, in two parts: the engine's own loop (where source frames are read) and the hand-over.
         self.engine_lag = Histogram('cryptotracker_engine_loop_lag_seconds',
-                                    "How long a source frame arriving now waits for the engine's event loop "
+                                    "How long a source frame arriving now waits for the engine process's loop "
                                     '(sampled 4 times a second)', buckets=LATENCY_BUCKETS, registry=self.registry)
         self.handover = Histogram('cryptotracker_engine_handover_seconds',
                                   "Time from the engine taking a source update to the web server's loop applying it",
@@ -49,7 +49,7 @@ class Metrics:
         if engine.cluster_health()['mode'] == 'cluster':
             self.registry.register(_ClusterCollector(engine))
         engine.on_handover(self.handover.observe)
-        engine.on_engine_lag(self.engine_lag.observe)  # prometheus_client's metrics are thread-safe
+        engine.on_engine_lag(self.engine_lag.observe)
 
     def _gauge(self, name: str, documentation: str, read) -> None:
         Gauge(name, documentation, registry=self.registry).set_function(read)

@@ -1,4 +1,4 @@
-"""Prices from this process's own engine: viewers counted here, the engine on its own thread (engine_thread).
+"""Prices from this machine's own engine: viewers counted here, the engine in its own process (engine_process).
 
 This is the seam between the engine and the UI. The UI's loop owns everything in this module: who watches
 what, the cap, and one LivePrice per symbol that the UI binds to. The engine only hears "watch" once per
@@ -6,6 +6,7 @@ symbol and "unwatch" when its last viewer leaves, and hands each change of an en
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -13,12 +14,14 @@ from typing import Any, Callable
 
 from nicegui import binding
 
-from scraper import Settings, normalize_symbol, sort_key
+from scraper import Settings, Status, normalize_symbol, sort_key
 from scraper.symbols import InvalidSymbol
 
-from .engine_thread import EngineThread
+from scraper.browser import BrowserHealth
+
+from .engine_process import EngineProcess
 from .live_price import LivePrice
-from .source import EngineHealth, PriceListener, TooManySymbols
+from .source import PriceListener, TooManySymbols
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,9 @@ class LocalPrices:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._engine = EngineThread(settings)
+        self._engine = EngineProcess(settings, self._apply, self._lag, self._engine_died)
+        self._lag_listeners: list[Callable[[float], None]] = []
+        self._restart: asyncio.Task | None = None
         self._subscriptions: dict[str, _Subscription] = {}
         self._price_listeners: list[PriceListener] = []
         self._handover_listeners: list[Callable[[float], None]] = []
@@ -43,21 +48,24 @@ class LocalPrices:
         self._tokens = 0
 
     @property
-    def browser(self):  # noqa: ANN201 - the engine's BrowserService: tests and health read its plain attributes
-        return self._engine.engine.browser
+    def browser(self) -> BrowserHealth:
+        """The engine's browser as last reported (with every change, and 4 times a second)."""
+        return self._engine.browser
+
+    @property
+    def engine_pid(self) -> int | None:
+        return self._engine.pid
 
     async def start(self) -> None:
         await self._engine.start()
 
     async def stop(self) -> None:
+        if self._restart is not None:
+            self._restart.cancel()
         for subscription in self._subscriptions.values():
             binding.remove([subscription.price])
         self._subscriptions.clear()
         await self._engine.stop()
-
-    async def run_in_engine(self, coroutine: Any) -> Any:
-        """Run a coroutine on the engine's loop (tests that drive Chromium directly)."""
-        return await self._engine.call(coroutine)
 
     def on_price(self, listener: PriceListener) -> None:
         """Call `listener(price)` on this loop after every price change of any symbol."""
@@ -72,8 +80,8 @@ class LocalPrices:
         self._change_listeners.append(listener)
 
     def on_engine_lag(self, listener: Callable[[float], None]) -> None:
-        """Call `listener(seconds)`, ON THE ENGINE'S THREAD, with each sample of its event loop's lag."""
-        self._engine.lag_listeners.append(listener)
+        """Call `listener(seconds)` with each sample (4 a second) of how late the engine's loop runs."""
+        self._lag_listeners.append(listener)
 
     def subscribe(self, raw_symbol: str) -> LivePrice:
         """The price of a symbol, watched from now on. Raises InvalidSymbol or TooManySymbols.
@@ -90,7 +98,7 @@ class LocalPrices:
                                  'remove one first.')
         self._tokens += 1
         subscription = _Subscription(LivePrice(symbol), self._tokens)
-        self._engine.watch(symbol, subscription.token, self._apply)
+        self._engine.watch(symbol, subscription.token)
         self._subscriptions[symbol] = subscription
         return subscription.price
 
@@ -127,9 +135,8 @@ class LocalPrices:
     def cluster_health(self) -> dict[str, Any]:
         return {'mode': 'single'}
 
-    def health(self) -> EngineHealth:
-        browser = self.browser  # plain attributes, each read atomically from this thread
-        return EngineHealth(browser.state, browser.error, browser.open_tabs, browser.version)
+    def health(self) -> BrowserHealth:
+        return self._engine.browser
 
     def _known(self, raw_symbol: str) -> str:
         try:
@@ -150,3 +157,22 @@ class LocalPrices:
                 listener(subscription.price)
         for change_listener in self._change_listeners:
             change_listener(symbol, values)
+
+    def _lag(self, seconds: float) -> None:
+        for listener in self._lag_listeners:
+            listener(seconds)
+
+    def _engine_died(self) -> None:
+        """Start a new engine and give it every symbol still wanted; their cards say what happened meanwhile."""
+        for subscription in self._subscriptions.values():
+            subscription.price.set_status(Status.RECONNECTING, 'The price engine stopped; restarting it')
+        self._restart = asyncio.get_running_loop().create_task(self._restart_engine(), name='restart engine')
+
+    async def _restart_engine(self) -> None:
+        await asyncio.sleep(self.settings.backoff_initial)
+        await self._engine.start()
+        for symbol, subscription in self._subscriptions.items():
+            self._tokens += 1
+            subscription.token = self._tokens
+            self._engine.watch(symbol, subscription.token)
+        log.info('price engine restarted with %d symbols', len(self._subscriptions))

@@ -1,24 +1,16 @@
 """What the UI may ask of prices, whoever serves them: this process's engine or, later, a cluster of nodes."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from scraper import PriceEntry
+from scraper.browser import BrowserHealth
 
 PriceListener = Callable[[PriceEntry], None]
 
 
 class TooManySymbols(RuntimeError):
     """The cap on open tabs is reached; `str(error)` is a message for the person who asked."""
-
-
-@dataclass(frozen=True)
-class EngineHealth:
-    browser_state: str  # 'starting', 'running', 'relaunching', 'failed' or 'stopped'
-    browser_error: str
-    open_tabs: int
-    browser_version: str
 
 
 class PriceSource(Protocol):
@@ -34,5 +26,5 @@ class PriceSource(Protocol):
     @property
     def symbols(self) -> list[str]: ...
     def owner(self, raw_symbol: str) -> str | None: ...
-    def health(self) -> EngineHealth: ...
+    def health(self) -> BrowserHealth: ...
     def cluster_health(self) -> dict[str, Any]: ...  # {'mode': 'single'}, or a node's view of the cluster

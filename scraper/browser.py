@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -33,6 +34,16 @@ BLOCKED_HOSTS = ('google-analytics.com', 'googletagmanager.com', 'doubleclick.ne
                  'snowplow', 'sentry.io', 'accounts.google.com', 'hotjar', 'amplitude.com')
 SYSTEM_CHROMIUMS = ('chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable')
 ElementTextListener = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BrowserHealth:
+    """What operators (and tests) may know of the browser: a copy, safe to send to another process."""
+    state: str = 'stopped'  # 'starting', 'running', 'relaunching', 'failed' or 'stopped'
+    error: str = ''
+    open_tabs: int = 0
+    version: str = ''
+    launches: int = 0
 
 
 class BrowserUnavailable(RuntimeError):
@@ -71,6 +82,9 @@ class BrowserService:
     @property
     def open_tabs(self) -> int:
         return len(self._context.pages) if self._context and self._ready.is_set() else 0
+
+    def health(self) -> BrowserHealth:
+        return BrowserHealth(self.state, self.error, self.open_tabs, self.version, self.launches)
 
     async def start(self) -> None:
         self._stopping = False

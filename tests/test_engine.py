@@ -1,10 +1,12 @@
-"""The price engine, on its own thread behind the seam the UI uses (prices.LocalPrices), against a real Chromium
-and the real replica over HTTP and websockets."""
+"""The price engine, in its own process behind the seam the UI uses (prices.LocalPrices), against a real
+Chromium and the real replica over HTTP and websockets."""
 from __future__ import annotations
 
 import asyncio
 import signal
 import threading
+
+import psutil
 
 import pytest
 
@@ -200,14 +202,10 @@ async def test_dropped_socket_reconnects(engine, replica):
 async def test_crashed_tab_is_reopened(engine, replica):
     entry = engine.subscribe('BNBUSD')
     await live(entry)
-
-    async def crash_the_tab() -> None:  # on the engine's loop, where its Playwright objects live
-        [page] = engine.browser._context.pages
-        session = await page.context.new_cdp_session(page)
-        crash = asyncio.ensure_future(session.send('Page.crash'))  # never answered: the tab dies first
-        crash.add_done_callback(lambda done: done.cancelled() or done.exception())
-
-    await engine.run_in_engine(crash_the_tab())
+    renderers = [p for p in chromium_processes() if '--type=renderer' in p.cmdline()]
+    assert renderers
+    for renderer in renderers:  # as when a tab runs out of memory: its renderer process dies
+        renderer.send_signal(signal.SIGKILL)
     await eventually(lambda: entry.status == 'reconnecting', message='noticed the crash')
     await live(entry, timeout=15)
     replica.set_price('BNBUSD', 612.34)
@@ -278,12 +276,15 @@ async def test_stop_leaves_no_chromium_behind(replica_server, replica):
     await engine.start()
     await live(engine.subscribe('BTCUSD'))
     assert chromium_processes()
+    engine_process = psutil.Process(engine.engine_pid)
     await engine.stop()
     await eventually(lambda: not chromium_processes(), message='no chromium process left')
-    assert 'price-engine' not in [thread.name for thread in threading.enumerate()]
+    assert not engine_process.is_running()
+    # Only multiprocessing's own resource tracker may be left: it lives as long as this process, by design.
+    assert all('resource_tracker' in ' '.join(child.cmdline()) for child in psutil.Process().children())
 
 
-async def test_prices_reach_the_callers_loop_while_the_engine_runs_on_its_own_thread(engine, replica):
+async def test_prices_reach_the_callers_loop_while_the_engine_runs_in_its_own_process(engine, replica):
     seen: list[tuple[str, float, int]] = []
     engine.on_price(lambda entry: seen.append((entry.symbol, entry.price, threading.get_ident())))
     entry = engine.subscribe('HBARUSD')
@@ -291,4 +292,18 @@ async def test_prices_reach_the_callers_loop_while_the_engine_runs_on_its_own_th
     replica.set_price('HBARUSD', 0.2222)
     await live(entry, 0.2222)
     assert seen[-1] == ('BINANCE:HBARUSD', 0.2222, threading.get_ident())
-    assert 'price-engine' in [thread.name for thread in threading.enumerate()]
+    browser = browser_main_process()
+    assert browser.parent().pid != psutil.Process().pid  # Chromium's driver is the engine process's child
+    assert psutil.Process(engine.engine_pid) in browser.parents()
+
+
+async def test_an_engine_process_that_dies_is_restarted_and_every_symbol_recovers(engine, replica):
+    entry = engine.subscribe('ALGOUSD')
+    await live(entry)
+    psutil.Process(engine.engine_pid).kill()
+    await eventually(lambda: entry.status == 'reconnecting', message='the card says the engine went away')
+    await eventually(lambda: engine.browser.state == 'running', timeout=20, message='a new engine is up')
+    replica.set_price('ALGOUSD', 0.3333)
+    await live(entry, 0.3333, timeout=20)
+    await eventually(lambda: len([p for p in chromium_processes() if '--type=' not in ' '.join(p.cmdline())]) == 1,
+                     timeout=15, message="only the new engine's Chromium left")
