@@ -117,12 +117,14 @@ class EngineProcess:
         loop = asyncio.get_running_loop()
         self._stopped, self._started = loop.create_future(), loop.create_future()
         loop.add_reader(self._conn.fileno(), self._readable)
+        pid = self._process.pid
         try:  # as the engine itself: done once Chromium is up, or known not to start (then it keeps trying)
             await asyncio.wait_for(asyncio.shield(self._started), START_TIMEOUT)
         except TimeoutError:
-            log.error('the price engine process %d did not start within %.0f s', self._process.pid, START_TIMEOUT)
+            log.error('the price engine process %d did not start within %.0f s', pid, START_TIMEOUT)
             return
-        log.info('price engine process %d started', self._process.pid)
+        if self._process is not None:  # else it died while starting, and _readable said so
+            log.info('price engine process %d started', pid)
 
     @property
     def pid(self) -> int | None:

@@ -41,6 +41,7 @@ class LocalPrices:
         self._engine = EngineProcess(settings, self._apply, self._lag, self._engine_died)
         self._lag_listeners: list[Callable[[float], None]] = []
         self._restart: asyncio.Task | None = None
+        self._restarts = 0  # in a row, without a price in between: they back off
         self._subscriptions: dict[str, _Subscription] = {}
         self._price_listeners: list[PriceListener] = []
         self._handover_listeners: list[Callable[[float], None]] = []
@@ -149,6 +150,7 @@ class LocalPrices:
         subscription = self._subscriptions.get(symbol)
         if subscription is None or subscription.token != token:
             return  # from a watch that has ended since
+        self._restarts = 0
         waited = time.time() - handed_at
         for listener in self._handover_listeners:
             listener(waited)
@@ -169,7 +171,8 @@ class LocalPrices:
         self._restart = asyncio.get_running_loop().create_task(self._restart_engine(), name='restart engine')
 
     async def _restart_engine(self) -> None:
-        await asyncio.sleep(self.settings.backoff_initial)
+        self._restarts += 1
+        await asyncio.sleep(min(self.settings.backoff_max, self.settings.backoff_initial * 2 ** (self._restarts - 1)))
         await self._engine.start()
         for symbol, subscription in self._subscriptions.items():
             self._tokens += 1
