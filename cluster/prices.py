@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -51,6 +52,7 @@ class ClusterPrices:
         self.bus = PriceBus(self.redis, self.node_id, self._received, self._reread_all)
         self.coordinator = Coordinator(self)
         self._price_listeners: list[PriceListener] = []
+        self._hop_listeners: list[Callable[[float], None]] = []
         self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self._chores: set[asyncio.Task] = set()  # short-lived Redis calls made for the UI's synchronous calls
@@ -123,6 +125,10 @@ class ClusterPrices:
     def on_price(self, listener: PriceListener) -> None:
         self._price_listeners.append(listener)
 
+    def on_hop(self, listener: Callable[[float], None]) -> None:
+        """Call `listener(seconds)` for each message from another node: its publish -> its arrival here."""
+        self._hop_listeners.append(listener)
+
     def on_handover(self, listener: Callable[[float], None]) -> None:
         self.local.on_handover(listener)
 
@@ -170,7 +176,8 @@ class ClusterPrices:
 
     def publish(self, want: Want, values: dict[str, Any]) -> None:
         assert want.lease is not None
-        self._outbox.put_nowait((want.price.symbol, PriceMessage(want.lease.fence, self.node_id, values).encode()))
+        message = PriceMessage(want.lease.fence, self.node_id, values, time.time())
+        self._outbox.put_nowait((want.price.symbol, message.encode()))
 
     async def _publish_loop(self) -> None:
         """One writer, so messages leave in the order they were made; what piled up goes in one round trip."""
@@ -191,6 +198,14 @@ class ClusterPrices:
     # --- followed: messages come in ---------------------------------------------------------------------
 
     def _received(self, symbol: str, message: PriceMessage) -> None:
+        """A message on the bus, just published by its owner."""
+        if message.node != self.node_id:
+            hop = time.time() - message.sent_at
+            for listener in self._hop_listeners:
+                listener(hop)
+        self._accept(symbol, message)
+
+    def _accept(self, symbol: str, message: PriceMessage) -> None:
         want = self.wants.get(symbol)
         if want is None or want.lease is not None or message.node == self.node_id:
             return  # not wanted here, or ours: this node's own tab is the better source
@@ -219,7 +234,7 @@ class ClusterPrices:
             return
         if new_epoch:
             want.fence = message.fence
-        self._received(symbol, message)
+        self._accept(symbol, message)
 
     async def _reread_all(self) -> None:
         for symbol, want in list(self.wants.items()):

@@ -41,16 +41,18 @@ class PriceMessage:
     fence: int
     node: str
     values: dict[str, Any]  # scraper.state.FIELDS of the owner's entry
+    sent_at: float = 0.0  # the owner's time.time() when it published: what the hop through Redis costs
 
     def encode(self) -> str:
-        return json.dumps({'f': self.fence, 'n': self.node, 'v': self.values}, separators=(',', ':'))
+        return json.dumps({'f': self.fence, 'n': self.node, 'v': self.values, 't': self.sent_at},
+                          separators=(',', ':'))
 
     @classmethod
     def decode(cls, raw: str | bytes) -> PriceMessage | None:
         """None for anything that is not a message of ours (a stray publish must not break a node)."""
         try:
             data = json.loads(raw)
-            message = cls(int(data['f']), str(data['n']), dict(data['v']))
+            message = cls(int(data['f']), str(data['n']), dict(data['v']), float(data.get('t', 0.0)))
         except (ValueError, TypeError, KeyError):
             return None
         return message

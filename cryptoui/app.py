@@ -6,19 +6,15 @@ import logging
 import secrets
 import signal
 from types import FrameType
-from typing import TYPE_CHECKING
 
 from nicegui import app, ui
 
-from prices import LocalPrices
+from prices import LocalPrices, PriceSource
 from scraper import Settings
 
 from . import api, connection, dashboard, theme
 from .metrics import Metrics
 from .price_feed import PriceFeed
-
-if TYPE_CHECKING:
-    from cluster.prices import ClusterPrices
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +48,7 @@ def _space_out_garbage_collection() -> None:
     gc.set_threshold(50_000, 20, 10)
 
 
-def price_source(settings: Settings) -> LocalPrices | ClusterPrices:
+def price_source(settings: Settings) -> PriceSource:
     """This process's own engine, or, with --redis-url, this node's view of the cluster's."""
     if settings.redis_url:
         from cluster.prices import ClusterPrices  # only cluster mode needs redis-py

@@ -7,7 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from prices import LocalPrices, PriceSource
+from prices import PriceSource
 from scraper import PriceEntry, Status
 
 TROUBLE = {Status.ERROR.value, Status.RECONNECTING.value}
@@ -21,7 +21,7 @@ def connected_clients() -> int:
 
 
 class Metrics:
-    def __init__(self, engine: LocalPrices | PriceSource) -> None:
+    def __init__(self, engine: PriceSource) -> None:
         self.registry = CollectorRegistry()
         # Gauges are computed when Prometheus scrapes, so nothing runs between scrapes.
         self._gauge('cryptotracker_connected_clients', 'Browser pages connected now', connected_clients)
@@ -48,6 +48,10 @@ class Metrics:
         engine.on_price(self._on_price)
         if engine.cluster_health()['mode'] == 'cluster':
             self.registry.register(_ClusterCollector(engine))
+            self.hop = Histogram('cryptotracker_cluster_hop_seconds',
+                                 "From another node's publish to the message's arrival here (the Redis hop)",
+                                 buckets=LATENCY_BUCKETS, registry=self.registry)
+            engine.on_hop(self.hop.observe)
         engine.on_handover(self.handover.observe)
         engine.on_engine_lag(self.engine_lag.observe)
 

@@ -76,6 +76,9 @@ class LocalPrices:
         """Call `listener(seconds)` with how long each change waited between the engine and this loop."""
         self._handover_listeners.append(listener)
 
+    def on_hop(self, listener: Callable[[float], None]) -> None:
+        """No other node sends this one anything."""
+
     def on_change(self, listener: Callable[[str, dict[str, Any]], None]) -> None:
         """Call `listener(symbol, values)` after every change of any entry (price, status, message...)."""
         self._change_listeners.append(listener)
