@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs whatever is missing, then runs the app, the tests or the benchmarks:
-#   ./run.sh [--demo] [options]   the app on http://localhost:8080 (see ./run.sh --help)
-#   ./run.sh test [pytest args]   the whole test suite, headless
-#   ./run.sh bench [scenario]     the benchmarks
+#   ./run.sh [--demo] [options]            the app on http://localhost:8080 (see ./run.sh --help)
+#   ./run.sh cluster N [--demo] [options]  N nodes sharing prices through Valkey, behind HAProxy on
+#                                          http://localhost:8080 (see ./run.sh cluster --help)
+#   ./run.sh test [pytest args]            the whole test suite, headless
+#   ./run.sh bench [scenario]              the benchmarks
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV="$PWD/.venv"
@@ -81,11 +83,27 @@ ensure_storage_secret() {
   export STORAGE_SECRET
 }
 
+ensure_haproxy() {
+  # Debian's haproxy lives in /usr/sbin, which an ordinary user's PATH may lack.
+  if command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; then return; fi
+  apt_install haproxy && return
+  say "No HAProxy and it could not be installed. Run: sudo apt-get install haproxy"
+  exit 1
+}
+
 wants_headless() {
   case "${HEADLESS:-}" in 1|true|yes|on) return 0 ;; esac
   local arg
   for arg in "$@"; do [ "$arg" = --headless ] && return 0; done
   return 1
+}
+
+# Headed Chromium needs a screen: when there is none, every browser the command starts shares one virtual display.
+exec_with_screen() {
+  if wants_headless "$@" || [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then exec "$@"; fi
+  ensure_virtual_display
+  say "no screen: Chromium runs headed on a virtual display"
+  exec xvfb-run --auto-servernum --server-args='-screen 0 1920x1080x24' "$@"
 }
 
 ensure_venv
@@ -95,6 +113,7 @@ case "${1:-}" in
   test)
     shift
     ensure_virtual_display  # one test proves the default headed mode on a virtual display
+    ensure_haproxy  # the cluster tests put real nodes behind it
     export HEADLESS=1
     exec "$PY" -m pytest tests "$@"
     ;;
@@ -103,10 +122,10 @@ case "${1:-}" in
     export HEADLESS=1
     exec "$PY" -m bench "$@"
     ;;
+  cluster)
+    shift
+    ensure_haproxy
+    exec_with_screen "$PY" -m cluster run "$@"
+    ;;
 esac
-if wants_headless "$@" || [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
-  exec "$PY" main.py "$@"
-fi
-ensure_virtual_display
-say "no screen: Chromium runs headed on a virtual display"
-exec xvfb-run --auto-servernum --server-args='-screen 0 1920x1080x24' "$PY" main.py "$@"
+exec_with_screen "$PY" main.py "$@"

@@ -25,7 +25,7 @@ from scraper.symbols import InvalidSymbol
 from .bus import PriceBus
 from .coordinator import Coordinator
 from .lease import Lease
-from .wire import PriceMessage, channel, latest_key
+from .wire import PriceMessage, channel, latest_key, redacted
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class ClusterPrices:
         self._tasks = [asyncio.create_task(self.bus.run(), name='cluster price bus'),
                        asyncio.create_task(self.coordinator.run(), name='cluster coordinator'),
                        asyncio.create_task(self._publish_loop(), name='cluster publisher')]
-        log.info('node %s: cluster mode on %s', self.node_id, self.settings.redis_url)
+        log.info('node %s: cluster mode on %s', self.node_id, redacted(self.settings.redis_url or ''))
 
     async def stop(self) -> None:
         for task in [*self._tasks, *self._chores]:

@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 from typing import Any
 
 PREFIX = 'cryptotracker:'
+
+
+def redacted(url: str) -> str:
+    """A Redis URL fit for a log line: no user, no password."""
+    parts = urlsplit(url)
+    return f'{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path}'
 
 
 def lease_key(symbol: str) -> str:

