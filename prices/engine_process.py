@@ -27,7 +27,10 @@ from scraper.browser import BrowserHealth
 
 log = logging.getLogger(__name__)
 LAG_SAMPLE_S = 0.25
-STOP_TIMEOUT = 15.0
+# The engine's own bound on closing its tabs and Chromium, then ours on the whole process: together well
+# inside the 20 s a service manager gives before SIGKILL, after the web server's 5 s of graceful shutdown.
+ENGINE_STOP_TIMEOUT = 8.0
+STOP_TIMEOUT = 10.0
 START_TIMEOUT = 60.0  # a Python interpreter, Playwright's driver and Chromium, on a busy 2-core machine
 Message = tuple[Any, ...]
 
@@ -74,8 +77,18 @@ async def _serve(conn: Connection, engine: PriceEngine) -> None:
         elif command[0] == 'unwatch':
             engine.unwatch(command[1])
     lag.cancel()
-    await engine.stop()
+    try:
+        await asyncio.wait_for(engine.stop(), ENGINE_STOP_TIMEOUT)
+    except TimeoutError:  # leaving anyway ends Playwright's driver, and with it Chromium
+        log.error('the engine did not stop within %.0f s; still pending: %s', ENGINE_STOP_TIMEOUT, _pending())
     send(('stopped',))
+
+
+def _pending() -> str:
+    """Where each unfinished task is: what held up a stop."""
+    current = asyncio.current_task()
+    return '; '.join(f'{task.get_name()} at {" < ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in task.get_stack())}'
+                     for task in asyncio.all_tasks() if task is not current) or 'nothing'
 
 
 async def _sample_lag(report: Callable[[float], None]) -> None:

@@ -22,7 +22,7 @@ from tests.helpers import chromium_path  # noqa: E402
 from tests.replica import ReplicaServer  # noqa: E402
 
 OUT = ROOT / 'docs' / 'screenshots'
-DESKTOP_TICKERS = ['BTCUSD', 'ETHUSD', 'SOLUSD', 'ADAUSD', 'XRPUSD', 'DOGEUSD', 'LINKUSD', 'AVAXUSD']
+DESKTOP_TICKERS = ['BTCUSD', 'COINBASE:BTCUSD', 'ETHUSD', 'SOLUSD', 'ADAUSD', 'XRPUSD', 'DOGEUSD', 'LINKUSD']
 PHONE_TICKERS = ['BTCUSD', 'ETHUSD', 'SOLUSD', 'DOGEUSD']
 
 
