@@ -1,107 +1,28 @@
 """The engine in a process of its own, so prices coming in never wait behind frames going out.
 
 Everything of the engine (Playwright, Chromium, the watchers, their entries) lives in that process, on its
-own event loop and under its own GIL: a thread was tried first, and a busy web server's loop doubled the
-engine's p99 through the GIL alone (bench: see README). The two sides talk over one pipe:
-
-- in:  ('watch', symbol, token), ('unwatch', symbol), ('stop',)
-- out: ('started', browser), ('change', symbol, token, values, handed_at, browser), ('lag', seconds, browser),
-       ('stopped',)
-
-`browser` is a BrowserHealth copy, sent with each change and with each lag sample (4 a second), so the
-owner's view of the browser is never older than that. The owner reads the pipe when its loop says it is
-readable: nothing polls.
+own event loop and under its own GIL: a thread was tried first, and with the web server's loop busy the
+engine's latency rose through the GIL alone (bench engine: see README). The process runs
+scraper.engine_host.serve; the messages on its pipe are described there. This side reads the pipe when its
+loop says it is readable: nothing polls.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import multiprocessing
-import signal
-import time
 from multiprocessing.connection import Connection
 from typing import Any, Callable
 
-from scraper import PriceEngine, PriceEntry, Settings
+from scraper import Settings
 from scraper.browser import BrowserHealth
+from scraper.engine_host import Message, serve
 
 log = logging.getLogger(__name__)
-LAG_SAMPLE_S = 0.25
-# The engine's own bound on closing its tabs and Chromium, then ours on the whole process: together well
-# inside the 20 s a service manager gives before SIGKILL, after the web server's 5 s of graceful shutdown.
-ENGINE_STOP_TIMEOUT = 8.0
+# The engine's own bound on a stop is 8 s (engine_host); ours on the whole process is a little more, and both
+# fit in the 20 s a service manager gives before SIGKILL, after the web server's 5 s of graceful shutdown.
 STOP_TIMEOUT = 10.0
 START_TIMEOUT = 60.0  # a Python interpreter, Playwright's driver and Chromium, on a busy 2-core machine
-Message = tuple[Any, ...]
-
-
-# --- the engine's side ------------------------------------------------------------------------------------
-
-def serve(conn: Connection, settings: Settings) -> None:
-    """The engine process's main: until ('stop',) arrives, or the owner is gone (the pipe closes)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group; the owner decides
-    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)-7s %(name)s: %(message)s')
-    asyncio.run(_serve(conn, PriceEngine(settings)))
-
-
-async def _serve(conn: Connection, engine: PriceEngine) -> None:
-    loop = asyncio.get_running_loop()
-    commands: asyncio.Queue[Message] = asyncio.Queue()
-
-    def readable() -> None:
-        try:
-            while conn.poll():  # drain what is there: poll() only looks, it never waits
-                commands.put_nowait(conn.recv())
-        except (EOFError, OSError):  # the owner died: stop as if asked
-            loop.remove_reader(conn.fileno())
-            commands.put_nowait(('stop',))
-
-    def send(message: Message) -> None:
-        try:
-            conn.send(message)
-        except (BrokenPipeError, OSError):
-            pass  # the owner is gone; the reader above stops us
-
-    await engine.start()
-    send(('started', engine.browser.health()))
-    loop.add_reader(conn.fileno(), readable)
-    lag = loop.create_task(_sample_lag(lambda seconds: send(('lag', seconds, engine.browser.health()))))
-    while (command := await commands.get())[0] != 'stop':
-        if command[0] == 'watch':
-            _, symbol, token = command
-
-            def hand_over(entry: PriceEntry, symbol: str = symbol, token: int = token) -> None:
-                send(('change', symbol, token, entry.values(), time.time(), engine.browser.health()))
-
-            engine.watch(symbol, hand_over)
-        elif command[0] == 'unwatch':
-            engine.unwatch(command[1])
-    lag.cancel()
-    try:
-        await asyncio.wait_for(engine.stop(), ENGINE_STOP_TIMEOUT)
-    except TimeoutError:  # leaving anyway ends Playwright's driver, and with it Chromium
-        log.error('the engine did not stop within %.0f s; still pending: %s', ENGINE_STOP_TIMEOUT, _pending())
-    send(('stopped',))
-
-
-def _pending() -> str:
-    """Where each unfinished task is: what held up a stop."""
-    current = asyncio.current_task()
-    return '; '.join(f'{task.get_name()} at {" < ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in task.get_stack())}'
-                     for task in asyncio.all_tasks() if task is not current) or 'nothing'
-
-
-async def _sample_lag(report: Callable[[float], None]) -> None:
-    """How late the loop wakes up is how long a source frame arriving now would wait for it."""
-    loop = asyncio.get_running_loop()
-    while True:
-        asked = loop.time()
-        await asyncio.sleep(LAG_SAMPLE_S)
-        report(max(0.0, loop.time() - asked - LAG_SAMPLE_S))
-
-
-# --- the owner's side -----------------------------------------------------------------------------------
-
 ChangeHandler = Callable[[str, int, dict[str, Any], float], None]
 
 

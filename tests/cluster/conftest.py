@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -99,15 +98,6 @@ def shared_cluster(tmp_path_factory, replica_server) -> Iterator[RunningCluster]
     running = RunningCluster(tmp_path_factory.mktemp('cluster'), replica_server.url).start()
     yield running
     running.stop()
-
-
-def wait_for(condition, timeout: float, message: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f'timed out after {timeout} s waiting for {message}')
-        time.sleep(0.05)
-    return result
 
 
 def fields(message: PriceMessage, **changes: Any) -> PriceMessage:

@@ -10,8 +10,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from scraper.parsing import format_price
-from tests.cluster.conftest import LEASE_TTL, RunningCluster, fields, wait_for
+from tests.cluster.conftest import LEASE_TTL, RunningCluster, fields
 from tests.e2e.pages import add_ticker, card, expect_live, shown_symbols
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -21,6 +22,18 @@ def open_dashboard(new_context, url: str) -> Page:
     page.goto(url)
     expect(page.locator('html')).to_have_attribute('data-connection', 'live')
     return page
+
+
+def watched_on_both(cluster: RunningCluster, new_context, symbol: str) -> tuple[Page, Page]:
+    """A viewer of `symbol` on n1, which so owns it, then one on n2, which follows it."""
+    n1, n2 = cluster.nodes[:2]
+    owner_page = open_dashboard(new_context, n1.url)
+    add_ticker(owner_page, symbol)
+    expect_live(owner_page, symbol)
+    follower = open_dashboard(new_context, n2.url)
+    add_ticker(follower, symbol)
+    expect_live(follower, symbol)
+    return owner_page, follower
 
 
 def test_viewers_on_two_nodes_share_one_tab_and_the_second_is_served_from_the_cache(
@@ -59,19 +72,15 @@ def test_the_tab_closes_when_the_last_viewer_anywhere_leaves(shared_cluster: Run
     expect(card(pages[1], 'DOTUSD').locator('.price')).to_have_text('4.44')
 
     pages[1].context.close()
-    wait_for(lambda: replica.stats('DOTUSD')['sockets_open'] == 0, 15, 'the tab closed')
-    wait_for(lambda: shared_cluster.latest('BINANCE:DOTUSD') is None, 5, 'the cluster forgot the price')
+    wait_until(lambda: replica.stats('DOTUSD')['sockets_open'] == 0, 15, 'the tab closed')
+    wait_until(lambda: shared_cluster.latest('BINANCE:DOTUSD') is None, 5, 'the cluster forgot the price')
     assert 'BINANCE:DOTUSD' not in shared_cluster.tickers(n1) and 'BINANCE:DOTUSD' not in shared_cluster.tickers(n2)
 
 
 def test_a_late_message_from_an_owner_that_lost_its_lease_is_ignored(shared_cluster: RunningCluster, new_context,
                                                                      replica):
     n1, n2 = shared_cluster.nodes
-    owner_page = open_dashboard(new_context, n1.url)
-    add_ticker(owner_page, 'LINKUSD')
-    expect_live(owner_page, 'LINKUSD')
-    follower = open_dashboard(new_context, n2.url)
-    add_ticker(follower, 'LINKUSD')
+    owner_page, follower = watched_on_both(shared_cluster, new_context, 'LINKUSD')
     replica.set_price('LINKUSD', 16.16)
     expect(card(follower, 'LINKUSD').locator('.price')).to_have_text('16.16')
     current = shared_cluster.latest('BINANCE:LINKUSD')
@@ -81,8 +90,8 @@ def test_a_late_message_from_an_owner_that_lost_its_lease_is_ignored(shared_clus
     dropped = shared_cluster.health(n2)['cluster']['stale_messages_dropped']
     shared_cluster.publish('BINANCE:LINKUSD', fields(current, fence=current.fence - 1, node='n0',
                                                      price=1.0, price_text='1.00'))
-    wait_for(lambda: shared_cluster.health(n2)['cluster']['stale_messages_dropped'] == dropped + 1, 5,
-             'the late message dropped')
+    wait_until(lambda: shared_cluster.health(n2)['cluster']['stale_messages_dropped'] == dropped + 1, 5,
+               'the late message dropped')
     # The current term's messages still count, so the page shows the next real change, not 1.00.
     replica.set_price('LINKUSD', 16.61)
     expect(card(follower, 'LINKUSD').locator('.price')).to_have_text('16.61')
@@ -91,52 +100,43 @@ def test_a_late_message_from_an_owner_that_lost_its_lease_is_ignored(shared_clus
 def test_a_stolen_lease_closes_the_old_owners_tab_and_the_symbol_moves_on(shared_cluster: RunningCluster,
                                                                          new_context, replica):
     n1, n2 = shared_cluster.nodes
-    owner_page = open_dashboard(new_context, n1.url)
-    add_ticker(owner_page, 'UNIUSD')
-    expect_live(owner_page, 'UNIUSD')
-    follower = open_dashboard(new_context, n2.url)
-    add_ticker(follower, 'UNIUSD')
+    owner_page, follower = watched_on_both(shared_cluster, new_context, 'UNIUSD')
     before = shared_cluster.latest('BINANCE:UNIUSD')
     assert before is not None
     failed = shared_cluster.health(n1)['cluster']['lease_renewals_failed']
 
     # Someone else holds the lease now (as after a pause longer than the ttl): n1 must stop at its next renewal.
     shared_cluster.redis('SET', 'cryptotracker:lease:BINANCE:UNIUSD', 'thief', 'PX', int(LEASE_TTL * 1000))
-    wait_for(lambda: shared_cluster.health(n1)['cluster']['lease_renewals_failed'] == failed + 1, 5,
-             'n1 noticed the lease is gone')
+    wait_until(lambda: shared_cluster.health(n1)['cluster']['lease_renewals_failed'] == failed + 1, 5,
+               'n1 noticed the lease is gone')
     # Once the thief's lease expires a node takes the symbol again, in a new term with a higher fence.
-    wait_for(lambda: (m := shared_cluster.latest('BINANCE:UNIUSD')) is not None and m.fence > before.fence, 15,
-             'a new owner')
+    wait_until(lambda: (m := shared_cluster.latest('BINANCE:UNIUSD')) is not None and m.fence > before.fence, 15,
+               'a new owner')
     replica.set_price('UNIUSD', 7.77)
     for page in (owner_page, follower):
         expect(card(page, 'UNIUSD').locator('.price')).to_have_text('7.77', timeout=15_000)
-    wait_for(lambda: replica.stats('UNIUSD')['sockets_open'] == 1, 10, 'exactly one tab again')
+    wait_until(lambda: replica.stats('UNIUSD')['sockets_open'] == 1, 10, 'exactly one tab again')
 
 
 def test_when_the_owner_node_is_killed_another_node_takes_the_symbol_over(cluster: RunningCluster, new_context,
                                                                           replica):
     n1, n2 = cluster.nodes
-    owner_page = open_dashboard(new_context, n1.url)
-    add_ticker(owner_page, 'SOLUSD')
-    expect_live(owner_page, 'SOLUSD')
-    survivor = open_dashboard(new_context, n2.url)
-    add_ticker(survivor, 'SOLUSD')
-    expect_live(survivor, 'SOLUSD')
+    owner_page, survivor = watched_on_both(cluster, new_context, 'SOLUSD')
     assert cluster.tickers(n2)['BINANCE:SOLUSD']['node'] == 'n1'
     chromium = [p for p in psutil.Process(n1.pid).children(recursive=True) if 'chrom' in p.name().lower()]
     assert chromium
 
     n1.process.send_signal(signal.SIGKILL)
     killed = time.monotonic()
-    wait_for(lambda: cluster.tickers(n2).get('BINANCE:SOLUSD', {}).get('node') == 'n2', LEASE_TTL + 10,
-             'n2 owns SOLUSD')
+    wait_until(lambda: cluster.tickers(n2).get('BINANCE:SOLUSD', {}).get('node') == 'n2', LEASE_TTL + 10,
+               'n2 owns SOLUSD')
     replica.set_price('SOLUSD', 161.61)
     expect(card(survivor, 'SOLUSD').locator('.price')).to_have_text('161.61', timeout=15_000)
     took = time.monotonic() - killed
     assert took < LEASE_TTL + 10, f'the viewer waited {took:.1f} s'
     # The dead node's engine saw its pipe close and took its Chromium down with it.
-    wait_for(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in chromium), 20,
-             "the killed node's Chromium gone")
+    wait_until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in chromium), 20,
+               "the killed node's Chromium gone")
 
 
 def test_a_viewer_whose_node_dies_comes_back_on_another_node_with_its_list(balanced_cluster: RunningCluster,
@@ -163,17 +163,12 @@ def test_a_viewer_whose_node_dies_comes_back_on_another_node_with_its_list(balan
 
 def test_nodes_recover_by_themselves_when_redis_restarts(cluster: RunningCluster, new_context, replica):
     n1, n2 = cluster.nodes
-    owner_page = open_dashboard(new_context, n1.url)
-    add_ticker(owner_page, 'AVAXUSD')
-    expect_live(owner_page, 'AVAXUSD')
-    follower = open_dashboard(new_context, n2.url)
-    add_ticker(follower, 'AVAXUSD')
-    expect_live(follower, 'AVAXUSD')
+    owner_page, follower = watched_on_both(cluster, new_context, 'AVAXUSD')
 
     cluster.valkey.restart()  # everything in it is gone: leases, interest, latest values
-    wait_for(lambda: all(cluster.health(n)['cluster']['redis_reachable'] for n in (n1, n2)), 15, 'both reconnected')
+    wait_until(lambda: all(cluster.health(n)['cluster']['redis_reachable'] for n in (n1, n2)), 15, 'both reconnected')
     replica.set_price('AVAXUSD', 23.23)
     for page in (owner_page, follower):
         expect(card(page, 'AVAXUSD').locator('.price')).to_have_text('23.23', timeout=15_000)
-    wait_for(lambda: cluster.latest('BINANCE:AVAXUSD') is not None, 10, 'the latest value written again')
+    wait_until(lambda: cluster.latest('BINANCE:AVAXUSD') is not None, 10, 'the latest value written again')
     assert replica.stats('AVAXUSD')['sockets_open'] == 1

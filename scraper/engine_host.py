@@ -1,0 +1,90 @@
+"""The engine hosted in a process of its own, driven through one pipe (its owner is prices/engine_process.py).
+
+- in:  ('watch', symbol, token), ('unwatch', symbol), ('stop',)
+- out: ('started', browser), ('change', symbol, token, values, handed_at, browser), ('lag', seconds, browser),
+       ('stopped',)
+
+`browser` is a BrowserHealth copy, sent with each change and with each lag sample (4 a second). Only the
+scraper is imported here: the engine's process carries nothing of the web server.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from multiprocessing.connection import Connection
+from typing import Any, Callable
+
+from .engine import PriceEngine
+from .settings import Settings
+from .state import PriceEntry
+
+log = logging.getLogger(__name__)
+LAG_SAMPLE_S = 0.25
+# Its own bound on closing the tabs and Chromium: the owner allows a little more for the whole process.
+ENGINE_STOP_TIMEOUT = 8.0
+Message = tuple[Any, ...]
+
+
+def serve(conn: Connection, settings: Settings) -> None:
+    """The engine process's main: until ('stop',) arrives, or the owner is gone (the pipe closes)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group; the owner decides
+    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)-7s %(name)s: %(message)s')
+    asyncio.run(_serve(conn, PriceEngine(settings)))
+
+
+async def _serve(conn: Connection, engine: PriceEngine) -> None:
+    loop = asyncio.get_running_loop()
+    commands: asyncio.Queue[Message] = asyncio.Queue()
+
+    def readable() -> None:
+        try:
+            while conn.poll():  # drain what is there: poll() only looks, it never waits
+                commands.put_nowait(conn.recv())
+        except (EOFError, OSError):  # the owner died: stop as if asked
+            loop.remove_reader(conn.fileno())
+            commands.put_nowait(('stop',))
+
+    def send(message: Message) -> None:
+        try:
+            conn.send(message)
+        except (BrokenPipeError, OSError):
+            pass  # the owner is gone; the reader above stops us
+
+    await engine.start()
+    send(('started', engine.browser.health()))
+    loop.add_reader(conn.fileno(), readable)
+    lag = loop.create_task(_sample_lag(lambda seconds: send(('lag', seconds, engine.browser.health()))))
+    while (command := await commands.get())[0] != 'stop':
+        if command[0] == 'watch':
+            _, symbol, token = command
+
+            def hand_over(entry: PriceEntry, symbol: str = symbol, token: int = token) -> None:
+                send(('change', symbol, token, entry.values(), time.time(), engine.browser.health()))
+
+            engine.watch(symbol, hand_over)
+        elif command[0] == 'unwatch':
+            engine.unwatch(command[1])
+    lag.cancel()
+    try:
+        await asyncio.wait_for(engine.stop(), ENGINE_STOP_TIMEOUT)
+    except TimeoutError:  # leaving anyway ends Playwright's driver, and with it Chromium
+        log.error('the engine did not stop within %.0f s; still pending: %s', ENGINE_STOP_TIMEOUT, _pending())
+    send(('stopped',))
+
+
+def _pending() -> str:
+    """Where each unfinished task is: what held up a stop."""
+    current = asyncio.current_task()
+    return '; '.join(f'{task.get_name()} at {" < ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in task.get_stack())}'
+                     for task in asyncio.all_tasks() if task is not current) or 'nothing'
+
+
+async def _sample_lag(report: Callable[[float], None]) -> None:
+    """How late the loop wakes up is how long a source frame arriving now would wait for it."""
+    loop = asyncio.get_running_loop()
+    while True:
+        asked = loop.time()
+        await asyncio.sleep(LAG_SAMPLE_S)
+        report(max(0.0, loop.time() - asked - LAG_SAMPLE_S))
