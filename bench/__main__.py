@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 from pathlib import Path
+from types import FrameType
 from types import ModuleType
 from typing import Any
 
@@ -14,7 +16,8 @@ from bench.reports import runs_table
 
 # name -> module in bench/ with `run(size) -> (rows, raw)` and `RUNS_TABLE = (key columns, value columns)`
 SCENARIOS = {'engine': 'bench.engine', 'latency': 'bench.latency', 'add': 'bench.add_first_price',
-             'polling': 'bench.polling', 'fanout': 'bench.fanout', 'memory': 'bench.memory'}
+             'polling': 'bench.polling', 'fanout': 'bench.fanout', 'memory': 'bench.memory',
+             'cluster': 'bench.cluster'}
 
 
 def run_scenario(name: str, module: ModuleType, size: str, runs: int) -> Path:
@@ -33,7 +36,16 @@ def run_scenario(name: str, module: ModuleType, size: str, runs: int) -> Path:
     return path
 
 
+def _interrupt_on_sigterm() -> None:
+    # As Ctrl+C does: every scenario's `finally` then stops the replica, the app and the viewer workers it
+    # started. The default SIGTERM would end this process alone and leave them all running.
+    def interrupt(signum: int, _: FrameType | None) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main() -> None:
+    _interrupt_on_sigterm()
     parser = argparse.ArgumentParser(prog='./run.sh bench')
     parser.add_argument('scenarios', nargs='*', metavar='scenario', help=f'any of {", ".join(SCENARIOS)}')
     parser.add_argument('--smoke', action='store_true', help='tiny sizes: checks the harness still runs')

@@ -44,8 +44,10 @@ class EngineProcess:
     async def start(self) -> None:
         context = multiprocessing.get_context('spawn')  # a clean interpreter: no copy of the web server
         self._conn, child = context.Pipe()
+        # If we die uncleanly the engine sees its pipe close and stops (Chromium with it); daemon=True covers
+        # an interpreter exit that skips our stop().
         self._process = context.Process(target=serve, args=(child, self._settings), name='price-engine',
-                                        daemon=True)  # daemon: ended with us even if we die uncleanly
+                                        daemon=True)
         self._process.start()
         child.close()
         loop = asyncio.get_running_loop()

@@ -106,3 +106,30 @@ def test_fanout_and_memory_smoke(tmp_path: Path) -> None:
     # every symbol is a Chromium tab: three cost more Chromium memory than one
     assert steps[2]['chromium_pss_mb'] > steps[1]['chromium_pss_mb'], steps
     assert memory['raw']['per_extra_symbol_mb']['chromium_pss_mb'] is not None
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(DEADLINE + 30)
+def test_cluster_smoke(tmp_path: Path) -> None:
+    """About 60 s on an idle 2-core machine: Valkey, two nodes with their Chromium, HAProxy, one failover."""
+    run_smoke(tmp_path, 'cluster')
+
+    cluster = json.loads((tmp_path / 'cluster.json').read_text())
+    delivery, hop = cluster['rows'][:2]
+    window = cluster['raw']['windows'][0]
+    assert delivery['viewers'] == 10 and delivery['delivered_%'] > 50, delivery
+    assert 0 < delivery['p50_ms'] <= delivery['p99_ms'] < 5000, delivery
+    # through HAProxy, spread over both nodes, each node's viewers got prices
+    assert all(window['open_by_node'].get(node, 0) > 0 for node in ('n1', 'n2')), window['open_by_node']
+    assert all(window['per_node'][node]['delivered'] > 0 for node in ('n1', 'n2')), window['per_node']
+    # every symbol has one owner, and both nodes say the same one
+    views = list(window['owners'].values())
+    assert len(views) == 2 and views[0] == views[1] and len(views[0]) == 3 and None not in views[0].values()
+    assert hop['measure'].startswith('redis hop') and hop['n'] > 0 and 0 < hop['p50_ms'] <= hop['p99_ms'], hop
+    failover = cluster['raw']['failover']
+    [round_] = failover['rounds']
+    assert round_['first_fresh_s'] is not None and 0 < round_['first_fresh_s'] < 30, round_
+    assert round_['killed'] != round_['survivor'] and round_['restart_s'] > 0
+    assert cluster['rows'][-1]['seconds'] == round_['first_fresh_s']
+    stop = cluster['raw']['stop']
+    assert stop['orphans_swept'] == 0, stop
