@@ -28,6 +28,7 @@ from .lease import Lease
 from .wire import PriceMessage, channel, latest_key, redacted
 
 log = logging.getLogger(__name__)
+PUBLISH_RETRY_S = 0.5
 
 
 @dataclass
@@ -180,20 +181,34 @@ class ClusterPrices:
         self._outbox.put_nowait((want.price.symbol, message.encode()))
 
     async def _publish_loop(self) -> None:
-        """One writer, so messages leave in the order they were made; what piled up goes in one round trip."""
+        """One writer, so messages leave in the order they were made; what piled up goes in one round trip.
+
+        A batch that fails is sent again, newest message per symbol only (each carries the whole state), until
+        Redis takes it: followers re-read the latest value when THEY reconnect, which may be before this
+        node's first publish after the outage, so a dropped message would leave them stale until the next
+        change.
+        """
+        unsent: dict[str, str] = {}
         while True:
-            batch = [await self._outbox.get()]
+            if not unsent:
+                symbol, message = await self._outbox.get()
+                unsent[symbol] = message
             while not self._outbox.empty():
-                batch.append(self._outbox.get_nowait())
+                symbol, message = self._outbox.get_nowait()
+                unsent[symbol] = message
             try:
                 async with self.redis.pipeline(transaction=False) as pipe:
-                    for symbol, message in batch:
+                    for symbol, message in unsent.items():
                         pipe.set(latest_key(symbol), message, px=self.coordinator.latest_ttl_ms)
                         pipe.publish(channel(symbol), message)
                     await pipe.execute()
-                self.published += len(batch)
-            except (RedisError, OSError) as error:  # lost: the next change, or a re-read, brings it back
-                log.warning('node %s: %d price messages not published: %s', self.node_id, len(batch), error)
+                self.published += len(unsent)
+                unsent.clear()
+            except (RedisError, OSError) as error:
+                log.warning('node %s: %d price messages not published yet, retrying: %s', self.node_id,
+                            len(unsent), error)
+                await asyncio.sleep(PUBLISH_RETRY_S)
+            unsent = {s: m for s, m in unsent.items() if (w := self.wants.get(s)) is not None and w.lease is not None}
 
     # --- followed: messages come in ---------------------------------------------------------------------
 
