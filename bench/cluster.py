@@ -28,13 +28,13 @@ from typing import Any
 from bench.app_metrics import HealthSampler
 from bench.cluster_failover import failover_rows, failovers
 from bench.cluster_hop import HopListener, histogram_quantiles, hop_parts, node_histogram
-from bench.cluster_stack import ClusterStack, GroupCpuMeter, cluster_groups
+from bench.cluster_stack import ClusterStack, cluster_groups
 from bench.common import percentile, summary_ms
 from bench.fanout import GRACE, SYMBOLS
 from bench.latency_joins import viewer_latencies
 from bench.price_driver import PriceDriver
 from bench.processes import all_live, client
-from bench.resources import memory_mb
+from bench.resources import CpuMeter, memory_mb
 from bench.sticky_viewers import BALANCER_COOKIE, StickyViewerWorkers, parse_cookie_header
 from bench.viewer_pages import RealBrowser
 from bench.viewer_workers import CONNECT_CONCURRENCY, worker_count
@@ -59,7 +59,7 @@ async def measure_window(stack: ClusterStack, pool: StickyViewerWorkers, driver:
         await hop.take()  # what came before the window
         hist_before = {name: await node_histogram(probe, HOP_HISTOGRAM) for name, probe in probes.items()}
         window_start = hops_from = time.time()
-        cpu = GroupCpuMeter(lambda: cluster_groups(stack))
+        cpu = CpuMeter(groups=lambda: cluster_groups(stack))
         samplers = {name: HealthSampler(probe) for name, probe in probes.items()}
         sampling = [asyncio.create_task(s.run(seconds + GRACE)) for s in samplers.values()]
         await asyncio.sleep(seconds)

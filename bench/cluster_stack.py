@@ -4,7 +4,7 @@
   Chromium) and HAProxy in front, from cluster.servers; one node can be SIGKILLed and started again with the
   same name and port. Every node and its children carry a mark of this run in their environment, so what a
   killed node leaves behind is found and stopped (cluster.processes.sweep), and nothing else is.
-- cluster_groups + GroupCpuMeter: CPU per node (its web server process, its engine process with Playwright's
+- cluster_groups (for bench.resources.CpuMeter): CPU per node (its web server process, its engine process with Playwright's
   driver, its Chromium), Valkey, HAProxy, the replica, the viewers, this process.
 """
 from __future__ import annotations
@@ -16,13 +16,12 @@ import signal
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import psutil
 
 from bench.processes import raise_file_limit
-from bench.resources import _cpu_seconds, _machine_busy_seconds
 from cluster.launch import MARKER, signals_held
 from cluster.processes import free_port, kill_all, sweep
 from cluster.servers import Backend, HAProxy, NodeProcess, ReplicaProcess, ValkeyServer
@@ -184,23 +183,3 @@ def cluster_groups(stack: ClusterStack) -> dict[str, list[psutil.Process]]:
     groups['viewers'] = [p for p in me.children(recursive=True) if p.pid not in under_test]
     groups['bench'] = [me]
     return groups
-
-
-class GroupCpuMeter:
-    """bench.resources.CpuMeter over any groups (`groups()` is asked at the start and at the end): % of one
-    core per group, 'machine' (every core's busy time) and 'others' (what no group explains)."""
-
-    def __init__(self, groups: Callable[[], dict[str, list[psutil.Process]]]) -> None:
-        self._groups = groups
-        self._before = _cpu_seconds(groups())
-        self._machine_before = _machine_busy_seconds()
-        self._started = time.perf_counter()
-
-    def stop(self) -> dict[str, float]:
-        after = _cpu_seconds(self._groups())
-        elapsed = time.perf_counter() - self._started
-        used = {name: round(100 * sum(t - self._before.get(name, {}).get(pid, 0.0) for pid, t in now.items())
-                            / elapsed, 1) for name, now in after.items()}
-        used['machine'] = round(100 * (_machine_busy_seconds() - self._machine_before) / elapsed, 1)
-        used['others'] = round(max(0.0, used['machine'] - sum(v for k, v in used.items() if k != 'machine')), 1)
-        return used

@@ -7,6 +7,7 @@ the viewers' Chromium and its driver, or the simulated-viewer workers), 'replica
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import psutil
 
@@ -51,16 +52,20 @@ class CpuMeter:
 
     Per process: a process born inside the window counts from zero, one gone before its end drops out (not
     below zero). 'machine' is every core's busy time; 'others', what no group explains (another benchmark or
-    a test run on the same machine competing for the cores: the numbers are then skewed)."""
+    a test run on the same machine competing for the cores: the numbers are then skewed).
 
-    def __init__(self, app_pid: int, replica_pid: int | None = None) -> None:
-        self._pids = (app_pid, replica_pid)
-        self._before = _cpu_seconds(process_groups(*self._pids))
+    The groups are the app's (process_groups), or any others `groups()` names; it is asked at both ends."""
+
+    def __init__(self, app_pid: int | None = None, replica_pid: int | None = None, *,
+                 groups: Callable[[], dict[str, list[psutil.Process]]] | None = None) -> None:
+        assert groups is not None or app_pid is not None, 'say whose CPU to count'
+        self._groups = groups or (lambda: process_groups(app_pid, replica_pid))
+        self._before = _cpu_seconds(self._groups())
         self._machine_before = _machine_busy_seconds()
         self._started = time.perf_counter()
 
     def stop(self) -> dict[str, float]:
-        after = _cpu_seconds(process_groups(*self._pids))
+        after = _cpu_seconds(self._groups())
         elapsed = time.perf_counter() - self._started
         used = {name: round(100 * sum(t - self._before.get(name, {}).get(pid, 0.0) for pid, t in now.items())
                             / elapsed, 1) for name, now in after.items()}
