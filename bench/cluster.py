@@ -37,7 +37,7 @@ from bench.processes import all_live, client
 from bench.resources import CpuMeter, memory_mb
 from bench.sticky_viewers import BALANCER_COOKIE, StickyViewerWorkers, parse_cookie_header
 from bench.viewer_pages import RealBrowser
-from bench.viewer_workers import CONNECT_CONCURRENCY, worker_count
+from bench.viewer_workers import CONNECT_CONCURRENCY, connect_first, worker_count
 
 HOP_HISTOGRAM = 'cryptotracker_cluster_hop_seconds'
 FAILOVER_SYMBOL = 'DOTUSD'  # none of the delivery symbols: its owner is decided by the failover viewers alone
@@ -172,14 +172,8 @@ async def _users(stack: ClusterStack, symbols: list[str], workers: int) -> tuple
         failover_cookie = await RealBrowser.cookie_header(failover_context)
         async with client(stack.node(parse_cookie_header(cookie)[BALANCER_COOKIE]).url) as serving:
             await all_live(serving, symbols)
-        pool = StickyViewerWorkers(stack.url, cookie, workers=workers, concurrency=CONNECT_CONCURRENCY)
-        try:
-            first = await pool.connect_to(len(stack.nodes))
-            if first['connected'] != len(stack.nodes):
-                raise RuntimeError(f'the first simulated viewers failed: {first}')
-        except BaseException:
-            await pool.close()
-            raise
+        pool = await connect_first(StickyViewerWorkers(stack.url, cookie, workers=workers,
+                                                       concurrency=CONNECT_CONCURRENCY), len(stack.nodes))
     finally:
         await browser.close()
     await asyncio.sleep(5)  # the real browser's pages are deleted after reconnect_timeout (3 s)

@@ -34,7 +34,7 @@ from bench.processes import Stack, all_live, client
 from bench.reports import fanout_row
 from bench.resources import CpuMeter, memory_mb
 from bench.viewer_pages import RealBrowser
-from bench.viewer_workers import CONNECT_CONCURRENCY, ViewerWorkers, worker_count
+from bench.viewer_workers import CONNECT_CONCURRENCY, ViewerWorkers, connect_first, worker_count
 
 # Big and small prices (DOGE and ADA show 4 decimals on the card, the replica's own precision differs).
 SYMBOLS = ['BTCUSD', 'ETHUSD', 'SOLUSD', 'XRPUSD', 'BNBUSD', 'DOGEUSD', 'ADAUSD', 'LTCUSD', 'LINKUSD', 'AVAXUSD']
@@ -90,15 +90,8 @@ async def _first_viewer(stack: Stack, app: httpx.AsyncClient, symbols: list[str]
         await RealBrowser.add(page, symbols)
         cookie = await RealBrowser.cookie_header(context)
         await all_live(app, symbols)
-        pool = ViewerWorkers(stack.app.url, cookie, workers=workers, deflate=deflate,
-                             concurrency=CONNECT_CONCURRENCY)
-        try:
-            first = await pool.connect_to(1)
-            if first['connected'] != 1:
-                raise RuntimeError(f'the first simulated viewer failed: {first}')
-        except BaseException:
-            await pool.close()
-            raise
+        pool = await connect_first(ViewerWorkers(stack.app.url, cookie, workers=workers, deflate=deflate,
+                                                 concurrency=CONNECT_CONCURRENCY), 1)
     finally:
         await browser.close()
     await asyncio.sleep(5)  # the real browser's page is deleted after reconnect_timeout (3 s)

@@ -135,6 +135,18 @@ class ViewerWorkers:
                 process.join(5)
 
 
+async def connect_first(pool: ViewerWorkers, count: int) -> ViewerWorkers:
+    """The first `count` viewers, or an error; a pool that fails here is closed before the error leaves."""
+    try:
+        first = await pool.connect_to(count)
+        if first['connected'] != count:
+            raise RuntimeError(f'the first simulated viewers failed: {first}')
+    except BaseException:
+        await pool.close()
+        raise
+    return pool
+
+
 def _counters(results: list[dict[str, Any]]) -> dict[str, Any]:
     """The workers' ViewerPool.stats() added up."""
     kinds: defaultdict[str, int] = defaultdict(int)
