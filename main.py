@@ -15,7 +15,7 @@ def configure_logging() -> None:
 
 def start_demo_source(settings: Settings) -> Settings:
     """Serve the bundled TradingView replica on a free local port and point the scraper at it."""
-    from tests.replica import ReplicaServer  # only --demo needs it
+    from replica import ReplicaServer  # only --demo needs it
 
     replica = ReplicaServer(tick_interval=1.0)
     replica.start()

@@ -13,7 +13,7 @@ from bench.processes import Stack
 from bench.viewer_pages import drain, open_viewers, viewer_browser
 from tests.e2e.pages import add_ticker, card
 from tests.helpers import wait_until
-from tests.replica.universe import default_universe
+from replica.universe import default_universe
 
 COLD_P50_MS, CACHED_P50_MS = 1000, 100
 HELD = 'BTCUSD'  # the symbol the first viewer keeps open for the cached adds

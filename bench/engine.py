@@ -13,8 +13,8 @@ from bench.resources import memory_mb
 from prices import LocalPrices
 from scraper import PriceEntry, Settings, Status
 from tests.helpers import eventually
-from tests.replica import ReplicaServer
-from tests.replica.universe import default_universe
+from replica import ReplicaServer
+from replica.universe import default_universe
 
 SYMBOLS = sorted(t for t in default_universe() if t.endswith('USD'))[:50]
 RUNS_TABLE = (('measure',), ('p50_ms', 'p99_ms', 'value'))

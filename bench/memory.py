@@ -24,7 +24,7 @@ from bench.processes import Stack, all_live, client, wait_for
 from bench.resources import memory_mb
 from bench.viewer_pages import RealBrowser
 from bench.viewer_workers import CONNECT_CONCURRENCY, ViewerWorkers, worker_count
-from tests.replica.universe import default_universe
+from replica.universe import default_universe
 
 _UNIVERSE = default_universe()
 # 36 coins are quoted in USD; the USDT listings of the first coins make up 50 distinct symbols (and tabs).

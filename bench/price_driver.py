@@ -8,7 +8,7 @@ import time
 import httpx
 
 from scraper.parsing import format_price, price_decimals
-from tests.replica.universe import default_universe
+from replica.universe import default_universe
 
 UNIVERSE = default_universe()
 

@@ -19,7 +19,7 @@ from tests.helpers import wait_until
 
 
 class ReplicaProcess:
-    """`python -m tests.replica` with no random motion: every change is one the benchmark made.
+    """`python -m replica` with no random motion: every change is one the benchmark made.
 
     Its own process, so its event loop shares no interpreter lock with the benchmark's clients."""
 
@@ -32,7 +32,7 @@ class ReplicaProcess:
     def start(self) -> ReplicaProcess:
         with open(self.log_path, 'ab') as log:
             self.process = subprocess.Popen(
-                [sys.executable, '-m', 'tests.replica', '--host', '127.0.0.1', '--port', str(self.port),
+                [sys.executable, '-m', 'replica', '--host', '127.0.0.1', '--port', str(self.port),
                  '--tick', '0'], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_until(self._ready, 20, f'the replica on {self.url}')

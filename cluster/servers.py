@@ -73,7 +73,7 @@ class ValkeyServer(ManagedProcess):
 
 
 class ReplicaProcess(ManagedProcess):
-    """One TradingView replica (`python -m tests.replica`) for every node of a --demo cluster."""
+    """One TradingView replica (`python -m replica`) for every node of a --demo cluster."""
 
     def __init__(self, state_dir: Path, port: int | None = None, tick: float = 1.0) -> None:
         super().__init__('replica', state_dir / 'replica.log', port or free_port())
@@ -84,7 +84,7 @@ class ReplicaProcess(ManagedProcess):
         return f'http://127.0.0.1:{self.port}'
 
     def command(self) -> list[str]:
-        return [sys.executable, '-m', 'tests.replica', '--host', '127.0.0.1', '--port', str(self.port),
+        return [sys.executable, '-m', 'replica', '--host', '127.0.0.1', '--port', str(self.port),
                 '--tick', str(self.tick)]
 
     def ready(self) -> bool:

@@ -1,7 +1,7 @@
 import pytest
 
 from tests.helpers import ReplicaControl
-from tests.replica import ReplicaServer
+from replica import ReplicaServer
 
 
 @pytest.fixture(scope='session')

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import httpx
 import psutil
 
-from tests.replica.universe import qualify
+from replica.universe import qualify
 
 
 @dataclass

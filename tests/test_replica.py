@@ -14,7 +14,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from tests.helpers import ReplicaControl, wait_until
-from tests.replica import ReplicaServer, framing
+from replica import ReplicaServer, framing
 
 HEADED_UA = ('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 '
              'Safari/537.36')

@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 from tests.e2e.app_process import AppProcess  # noqa: E402
 from tests.e2e.pages import add_ticker, card  # noqa: E402
 from tests.helpers import chromium_path  # noqa: E402
-from tests.replica import ReplicaServer  # noqa: E402
+from replica import ReplicaServer  # noqa: E402
 
 OUT = ROOT / 'docs' / 'screenshots'
 DESKTOP_TICKERS = ['BTCUSD', 'COINBASE:BTCUSD', 'ETHUSD', 'SOLUSD', 'ADAUSD', 'XRPUSD', 'DOGEUSD', 'LINKUSD']

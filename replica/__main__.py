@@ -1,4 +1,4 @@
-"""`python -m tests.replica --host 127.0.0.1 --port 8765 --tick 1.0`: serve the replica in the foreground."""
+"""`python -m replica --host 127.0.0.1 --port 8765 --tick 1.0`: serve the replica in the foreground."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +11,7 @@ from .app import create_app
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog='python -m tests.replica', description=__doc__)
+    parser = argparse.ArgumentParser(prog='python -m replica', description=__doc__)
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, default=8765)
     parser.add_argument('--tick', type=float, default=1.0, help='seconds between random moves (0: none)')
