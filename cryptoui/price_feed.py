@@ -44,8 +44,10 @@ def room(symbol: str) -> str:
 
 def price_message(entry: PriceEntry) -> dict[str, Any]:
     """What a card shows of a price, formatted once on the server for every viewer."""
-    return {'s': entry.symbol, 'p': entry.price_text, 'c': signed(entry.change, price_decimals(entry.price)),
-            'cp': signed(entry.change_percent, 2, '%'), 'd': entry.direction, 't': entry.updated_at}
+    # 'v' is the price as a number, for what the browser computes from it (alerts, values); 'p' is it as shown.
+    return {'s': entry.symbol, 'v': entry.price, 'p': entry.price_text,
+            'c': signed(entry.change, price_decimals(entry.price)), 'cp': signed(entry.change_percent, 2, '%'),
+            'd': entry.direction, 't': entry.updated_at}
 
 
 def status_message(entry: PriceEntry) -> dict[str, Any]:
