@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from prices import LivePrice, LocalPrices, PriceListener
 from scraper.browser import BrowserHealth
+from scraper.history import PriceHistory
 from scraper import Settings, Status, normalize_symbol, sort_key
 from scraper.symbols import InvalidSymbol
 
@@ -110,6 +111,10 @@ class ClusterPrices:
     def entry(self, raw_symbol: str) -> LivePrice | None:
         want = self.wants.get(self._known(raw_symbol))
         return want.price if want is not None and want.viewers > 0 else None
+
+    def history(self, raw_symbol: str) -> PriceHistory | None:
+        price = self.entry(raw_symbol)
+        return price.history if price else None
 
     def viewers(self, raw_symbol: str) -> int:
         want = self.wants.get(self._known(raw_symbol))

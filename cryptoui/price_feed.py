@@ -45,9 +45,13 @@ def room(symbol: str) -> str:
 def price_message(entry: PriceEntry) -> dict[str, Any]:
     """What a card shows of a price, formatted once on the server for every viewer."""
     # 'v' is the price as a number, for what the browser computes from it (alerts, values); 'p' is it as shown.
+    # 'h' is the newest point of its history (a quote, or a bar update with no quote): the card's sparkline
+    # grows from it, so history costs no message of its own.
+    history = getattr(entry, 'history', None)
     return {'s': entry.symbol, 'v': entry.price, 'p': entry.price_text,
-            'c': signed(entry.change, price_decimals(entry.price)), 'cp': signed(entry.change_percent, 2, '%'),
-            'd': entry.direction, 't': entry.updated_at}
+            'c': signed(entry.change, price_decimals(entry.price) if entry.decimals is None else entry.decimals),
+            'cp': signed(entry.change_percent, 2, '%'), 'd': entry.direction, 't': entry.updated_at,
+            'h': list(history.last_point) if history is not None and history.last_point else None}
 
 
 def status_message(entry: PriceEntry) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from scraper import Settings
 from scraper.browser import BrowserHealth
 from scraper.engine_host import Message, serve
+from scraper.history import Bar
 
 log = logging.getLogger(__name__)
 # The engine's own bound on a stop is 8 s (engine_host); ours on the whole process is a little more, and both
@@ -24,15 +25,17 @@ log = logging.getLogger(__name__)
 STOP_TIMEOUT = 10.0
 START_TIMEOUT = 60.0  # a Python interpreter, Playwright's driver and Chromium, on a busy 2-core machine
 ChangeHandler = Callable[[str, int, dict[str, Any], float], None]
+SeriesHandler = Callable[[str, int, list[Bar], int], None]
 
 
 class EngineProcess:
     """Started and stopped from the owner's loop; everything it reports arrives on that loop."""
 
-    def __init__(self, settings: Settings, on_change: ChangeHandler, on_lag: Callable[[float], None],
-                 on_exit: Callable[[], None]) -> None:
+    def __init__(self, settings: Settings, on_change: ChangeHandler, on_series: SeriesHandler,
+                 on_lag: Callable[[float], None], on_exit: Callable[[], None]) -> None:
         self._settings = settings
         self._on_change = on_change
+        self._on_series = on_series
         self._on_lag = on_lag
         self._on_exit = on_exit  # the process died without being asked to stop
         self._process: multiprocessing.process.BaseProcess | None = None
@@ -121,6 +124,9 @@ class EngineProcess:
         elif kind == 'change':
             _, symbol, token, values, handed_at, self.browser = message
             self._on_change(symbol, token, values, handed_at)
+        elif kind == 'series':
+            _, symbol, token, bars, resolution = message
+            self._on_series(symbol, token, bars, resolution)
         elif kind == 'lag':
             _, seconds, self.browser = message
             self._on_lag(seconds)

@@ -1,21 +1,38 @@
 """A watched symbol's price as the UI's loop sees it: a copy of the engine's entry that the UI can bind to."""
 from __future__ import annotations
 
+from dataclasses import field
 from typing import Any
 
 from nicegui import binding
 
 from scraper import PriceEntry
+from scraper.history import Bar, PriceHistory
 from scraper.state import FIELDS
 
 
 @binding.bindable_dataclass(bindable_fields=['status', 'message', 'currency'])
 class LivePrice(PriceEntry):
-    """Bindable where the feed binds (status, message, currency); prices travel by the price listeners."""
+    """Bindable where the feed binds (status, message, currency); prices travel by the price listeners.
+
+    It also holds the symbol's history, built from the same changes: the history goes when the price does.
+    """
+    history: PriceHistory = field(default_factory=PriceHistory, repr=False, compare=False)
 
     def apply(self, values: dict[str, Any]) -> bool:
-        """Take the engine's latest values; True when the price itself changed."""
+        """Take the engine's latest values; True when the price, or the series' current bar, moved."""
         price_changed = values['price'] != self.price
+        bar = tuple(values['bar']) if values['bar'] is not None else None  # a list when it came through JSON
+        bar_changed = bar is not None and bar != self.bar
         for name in FIELDS:
             setattr(self, name, values[name])
-        return price_changed
+        self.bar = bar
+        at = self.updated_at or 0.0
+        if bar_changed:
+            self.history.update_bar(self.bar, at)
+        if price_changed and self.price is not None:
+            self.history.record(at, self.price)
+        return price_changed or bar_changed
+
+    def apply_series(self, bars: list[Bar], resolution: int) -> None:
+        self.history.set_series(bars, resolution)

@@ -18,6 +18,7 @@ from scraper import Settings, Status, normalize_symbol, sort_key
 from scraper.symbols import InvalidSymbol
 
 from scraper.browser import BrowserHealth
+from scraper.history import Bar, PriceHistory
 
 from .engine_process import EngineProcess
 from .live_price import LivePrice
@@ -38,7 +39,7 @@ class LocalPrices:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._engine = EngineProcess(settings, self._apply, self._lag, self._engine_died)
+        self._engine = EngineProcess(settings, self._apply, self._apply_series, self._lag, self._engine_died)
         self._lag_listeners: list[Callable[[float], None]] = []
         self._restart: asyncio.Task | None = None
         self._restarts = 0  # in a row, without a price in between: they back off
@@ -46,6 +47,7 @@ class LocalPrices:
         self._price_listeners: list[PriceListener] = []
         self._handover_listeners: list[Callable[[float], None]] = []
         self._change_listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self._series_listeners: list[Callable[[str, PriceHistory], None]] = []
         self._tokens = 0
 
     @property
@@ -82,6 +84,10 @@ class LocalPrices:
     def on_change(self, listener: Callable[[str, dict[str, Any]], None]) -> None:
         """Call `listener(symbol, values)` after every change of any entry (price, status, message...)."""
         self._change_listeners.append(listener)
+
+    def on_series(self, listener: Callable[[str, PriceHistory], None]) -> None:
+        """Call `listener(symbol, history)` after the page's chart series (re)loaded into a symbol's history."""
+        self._series_listeners.append(listener)
 
     def on_engine_lag(self, listener: Callable[[float], None]) -> None:
         """Call `listener(seconds)` with each sample (4 a second) of how late the engine's loop runs."""
@@ -123,6 +129,10 @@ class LocalPrices:
         subscription = self._subscriptions.get(self._known(raw_symbol))
         return subscription.price if subscription else None
 
+    def history(self, raw_symbol: str) -> PriceHistory | None:
+        price = self.entry(raw_symbol)
+        return price.history if price else None
+
     def viewers(self, raw_symbol: str) -> int:
         subscription = self._subscriptions.get(self._known(raw_symbol))
         return subscription.viewers if subscription else 0
@@ -162,6 +172,13 @@ class LocalPrices:
                 listener(subscription.price)
         for change_listener in self._change_listeners:
             change_listener(symbol, values)
+
+    def _apply_series(self, symbol: str, token: int, bars: list[Bar], resolution: int) -> None:
+        subscription = self._subscriptions.get(symbol)
+        if subscription is not None and subscription.token == token:
+            subscription.price.apply_series(bars, resolution)
+            for listener in self._series_listeners:
+                listener(symbol, subscription.price.history)
 
     def _lag(self, seconds: float) -> None:
         for listener in self._lag_listeners:

@@ -5,6 +5,7 @@ from typing import Any, Callable, Protocol
 
 from scraper import PriceEntry
 from scraper.browser import BrowserHealth
+from scraper.history import PriceHistory
 
 PriceListener = Callable[[PriceEntry], None]
 
@@ -22,6 +23,7 @@ class PriceSource(Protocol):
     def unsubscribe(self, raw_symbol: str) -> None: ...
     def entry(self, raw_symbol: str) -> PriceEntry | None: ...
     def viewers(self, raw_symbol: str) -> int: ...
+    def history(self, raw_symbol: str) -> PriceHistory | None: ...  # a watched symbol's, else None
     def on_price(self, listener: PriceListener) -> None: ...
     # Instruments for /metrics, each called with seconds: the engine -> this loop hand-over, the engine's loop
     # lag, and (cluster only) another node's publish -> its arrival here.

@@ -12,7 +12,7 @@ from typing import Callable
 
 from .browser import BrowserService
 from .settings import Settings
-from .state import PriceEntry
+from .state import PriceEntry, SeriesListener
 from .symbols import sort_key
 from .watcher import SymbolWatcher
 
@@ -44,11 +44,12 @@ class PriceEngine:
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.browser.stop()
 
-    def watch(self, symbol: str, on_change: EntryHook) -> PriceEntry:
-        """Open a tab for a symbol that passed normalize_symbol; `on_change(entry)` follows every change."""
+    def watch(self, symbol: str, on_change: EntryHook, on_series: SeriesListener | None = None) -> PriceEntry:
+        """Open a tab for a symbol that passed normalize_symbol; `on_change(entry)` follows every change, and
+        `on_series(entry, bars, resolution)` every load of the page's chart series."""
         if symbol in self._watches:
             raise RuntimeError(f'{symbol} is already watched')
-        entry = PriceEntry(symbol, on_change=on_change)
+        entry = PriceEntry(symbol, on_change=on_change, on_series=on_series)
         watcher = SymbolWatcher(entry, self.browser, self.settings)
         task = asyncio.create_task(watcher.run(), name=f'watch {symbol}')
         self._watches[symbol] = _Watch(entry, task)
@@ -60,7 +61,7 @@ class PriceEngine:
         watch = self._watches.pop(symbol, None)
         if watch is None:
             return
-        watch.entry.on_change = None
+        watch.entry.on_change = watch.entry.on_series = None
         watch.task.cancel()
         self._closing.add(watch.task)
         watch.task.add_done_callback(self._closing.discard)

@@ -2,7 +2,7 @@
 
 - in:  ('watch', symbol, token), ('unwatch', symbol), ('stop',)
 - out: ('started', browser), ('change', symbol, token, values, handed_at, browser), ('lag', seconds, browser),
-       ('stopped',)
+       ('series', symbol, token, bars, resolution), ('stopped',)
 
 `browser` is a BrowserHealth copy, sent with each change and with each lag sample (4 a second). Only the
 scraper is imported here: the engine's process carries nothing of the web server.
@@ -17,6 +17,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Callable
 
 from .engine import PriceEngine
+from .history import Bar
 from .settings import Settings
 from .state import PriceEntry
 
@@ -63,7 +64,11 @@ async def _serve(conn: Connection, engine: PriceEngine) -> None:
             def hand_over(entry: PriceEntry, symbol: str = symbol, token: int = token) -> None:
                 send(('change', symbol, token, entry.values(), time.time(), engine.browser.health()))
 
-            engine.watch(symbol, hand_over)
+            def hand_over_series(_: PriceEntry, bars: list[Bar], resolution: int, symbol: str = symbol,
+                                 token: int = token) -> None:
+                send(('series', symbol, token, bars, resolution))
+
+            engine.watch(symbol, hand_over, hand_over_series)
         elif command[0] == 'unwatch':
             engine.unwatch(command[1])
     lag.cancel()

@@ -26,6 +26,6 @@ def price_decimals(value: float | None) -> int:
     return 2 if magnitude >= 1 or magnitude == 0 else 4 if magnitude >= 0.01 else 8
 
 
-def format_price(value: float) -> str:
-    """Thousands separators and price_decimals(value) decimals."""
-    return f'{value:,.{price_decimals(value)}f}'
+def format_price(value: float, decimals: int | None = None) -> str:
+    """Thousands separators and the source's decimals, or price_decimals(value) when it named none."""
+    return f'{value:,.{price_decimals(value) if decimals is None else decimals}f}'

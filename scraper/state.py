@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable
 
+from .history import Bar
 from .parsing import format_price
 from .symbols import split_symbol
 
@@ -20,7 +21,8 @@ class Status(str, Enum):
 
 # What a copy of an entry carries (the change hook stays with the original).
 FIELDS = ('price', 'price_text', 'change', 'change_percent', 'currency', 'status', 'message', 'direction',
-          'updated_at', 'source')
+          'updated_at', 'source', 'name', 'decimals', 'bar')
+SeriesListener = Callable[['PriceEntry', list[Bar], int], None]
 
 
 @dataclass
@@ -40,7 +42,14 @@ class PriceEntry:
     updated_at: float | None = None
     # Where the current price came from: 'websocket', 'dom', 'scan' or 'poll'.
     source: str = ''
+    # What the page's chart series told of the instrument: its name ("Bitcoin / U.S. Dollar"), the decimals
+    # its prices have (from pricescale) and its current bar, as the last `du` left it.
+    name: str = ''
+    decimals: int | None = None
+    bar: Bar | None = None
     on_change: Callable[[PriceEntry], None] | None = field(default=None, repr=False, compare=False)
+    # A whole series loaded (bars, seconds a bar spans): too big to copy with every change, so it has its own.
+    on_series: SeriesListener | None = field(default=None, repr=False, compare=False)
 
     @property
     def exchange(self) -> str:
@@ -75,7 +84,7 @@ class PriceEntry:
                 self.direction = 1 if price > self.price else -1
             self.source = source
             self.price = price
-            self.price_text = format_price(price)
+            self.price_text = format_price(price, self.decimals)
         self._mark_live()
         self._notify()
         return changed
@@ -90,6 +99,25 @@ class PriceEntry:
             self.status = status.value
             self.message = message
             self._notify()
+
+    def describe(self, name: str, decimals: int | None) -> None:
+        if (self.name, self.decimals) != (name, decimals):
+            self.name, self.decimals = name, decimals
+            if self.price is not None:
+                self.price_text = format_price(self.price, decimals)
+            self._notify()
+
+    def load_series(self, bars: list[Bar], resolution: int) -> None:
+        if bars:
+            self.bar = bars[-1]
+        if self.on_series is not None:
+            self.on_series(self, bars, resolution)
+
+    def merge_bar(self, bar: Bar, at: float | None = None) -> None:
+        """A `du`: the source spoke, though the last price (the quote's) may not have moved."""
+        self.updated_at = time.time() if at is None else at
+        self.bar = bar
+        self._notify()
 
     def values(self) -> dict[str, Any]:
         """The fields a copy needs, e.g. to carry them to another thread."""

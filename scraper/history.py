@@ -1,0 +1,189 @@
+"""Where a symbol's price has been: the source's own bars, and every price we saw, bounded and compact.
+
+Bars come from the page's chart series when it has one (chart_series.py); the prices come from its quotes.
+Either alone is enough: with no series the prices build bars of their own, and when the series stops the
+prices carry its current bar on. Numbers live in typed arrays (12 bytes a price, 48 a bar) rather than
+Python objects (~100 bytes a price), so a day of one price a second costs ~1 MB, not ~9.
+"""
+from __future__ import annotations
+
+import math
+from array import array
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+TICKS_KEPT = 86_400  # a day at one price a second, the most we record
+BARS_KEPT = 2_000
+QUOTE_BAR_SECONDS = 60  # the bars quotes build when the page sends no series
+SPARK_WINDOW = 86_400.0
+SPARK_POINTS = 96
+SPARK_MIN_BARS = 8  # fewer bars than this in the window: the recorded prices draw a finer line
+Bar = tuple[float, float, float, float, float, float]  # time (start, epoch s), open, high, low, close, volume
+
+
+class _Columns:
+    """Parallel typed arrays trimmed from the front in halves: appending stays O(1) amortized."""
+
+    def __init__(self, typecodes: str, keep: int) -> None:
+        self.columns = [array(code) for code in typecodes]
+        self.keep = keep
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    def append(self, row: Sequence[float]) -> None:
+        for column, value in zip(self.columns, row):
+            column.append(value)
+        if len(self) >= 2 * self.keep:
+            for column in self.columns:
+                del column[:len(column) - self.keep]
+
+    def set_last(self, row: Sequence[float]) -> None:
+        for column, value in zip(self.columns, row):
+            column[-1] = value
+
+    def last(self) -> tuple[float, ...]:
+        return tuple(column[-1] for column in self.columns)
+
+    def rows(self, start: int = 0) -> list[list[float]]:
+        begin = max(start, len(self) - self.keep)
+        return [list(row) for row in zip(*(column[begin:] for column in self.columns))]
+
+    def clear(self) -> None:
+        for column in self.columns:
+            del column[:]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(column.buffer_info()[1] * column.itemsize for column in self.columns)
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    """What a card draws: points (time, price), oldest first, and how far apart new points go."""
+    points: list[list[float]]
+    step: float  # a new point closer than this to the last one replaces it
+
+    def as_dict(self) -> dict[str, Any]:
+        return {'points': self.points, 'step': self.step, 'window': SPARK_WINDOW}
+
+
+class PriceHistory:
+    """One symbol's history. Owned by whoever holds its price, and dropped with it."""
+
+    def __init__(self) -> None:
+        self._ticks = _Columns('Id', TICKS_KEPT)  # second (uint32), price
+        self._bars = _Columns('dddddd', BARS_KEPT)
+        self.resolution = QUOTE_BAR_SECONDS  # seconds a bar spans
+        self.from_series = False  # the bars are the source's, not ones our quotes built
+        self.last_point: tuple[float, float] | None = None  # the newest (time, price), whichever told it
+
+    # --- what the source says -------------------------------------------------------------------------
+
+    def set_series(self, bars: Iterable[Sequence[float]], resolution: int) -> None:
+        """The series loaded (or loaded again): its bars replace ours; prices recorded since stay."""
+        self._bars.clear()
+        self.resolution, self.from_series = resolution, True
+        for bar in sorted(bars, key=lambda bar: bar[0]):
+            self._put_bar(_bar(bar))
+        if len(self._bars) and (self.last_point is None or self._bars.last()[0] >= self.last_point[0]):
+            self.last_point = (self._bars.last()[0], self._bars.last()[4])
+
+    def update_bar(self, bar: Sequence[float], at: float) -> None:
+        """A `du`: the current bar changed, or a new one began. `at` is when we heard it."""
+        self._put_bar(_bar(bar))
+        self.last_point = (at, float(bar[4]))
+
+    def record(self, at: float, price: float) -> None:
+        """A price we saw: kept (one a second), and carried into the current bar."""
+        second = int(at)
+        if len(self._ticks) and self._ticks.last()[0] == second:
+            self._ticks.set_last((second, price))
+        elif not len(self._ticks) or second > self._ticks.last()[0]:
+            self._ticks.append((second, price))
+        self._follow(at, price)
+        self.last_point = (at, price)
+
+    def _follow(self, at: float, price: float) -> None:
+        if len(self._bars):
+            start, open_, high, low, _, volume = self._bars.last()
+            if at < start:
+                return  # older than the bar the series is on: the series knows better
+            if at < start + self.resolution:
+                self._bars.set_last((start, open_, max(high, price), min(low, price), price, volume))
+                return
+        start = math.floor(at / self.resolution) * self.resolution
+        self._bars.append((start, price, price, price, price, 0.0))
+
+    def _put_bar(self, bar: Bar) -> None:
+        if len(self._bars) and bar[0] == self._bars.last()[0]:
+            self._bars.set_last(bar)
+        elif not len(self._bars) or bar[0] > self._bars.last()[0]:
+            self._bars.append(bar)
+        # an update of a bar older than the current one: the page will not draw it either
+
+    # --- what readers get -------------------------------------------------------------------------------
+
+    def bars(self) -> list[list[float]]:
+        return self._bars.rows()
+
+    def ticks(self) -> list[list[float]]:
+        return self._ticks.rows()
+
+    def sparkline(self, now: float) -> Sparkline:
+        """The last 24 h, from bars when there are enough of them, else from the prices we saw."""
+        since = now - SPARK_WINDOW
+        bars = [(bar[0], bar[4]) for bar in self.bars() if bar[0] + self.resolution > since]
+        if len(bars) >= SPARK_MIN_BARS:
+            points, step = bars, float(self.resolution)
+        else:
+            points = [(tick[0], tick[1]) for tick in self.ticks() if tick[0] > since]
+            step = 1.0
+        if self.last_point is not None:
+            points = [point for point in points if point[0] < self.last_point[0]] + [self.last_point]
+        if len(points) > SPARK_POINTS:
+            bucket = max(step, (points[-1][0] - points[0][0]) / SPARK_POINTS)
+            points, step = _thin(points, bucket), bucket
+        return Sparkline([[round(t, 3), v] for t, v in points], step)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything, as JSON takes it: for programs, and for another node taking over this symbol."""
+        return {'resolution': self.resolution, 'from_series': self.from_series, 'bars': self.bars(),
+                'ticks': self.ticks(), 'last': list(self.last_point) if self.last_point else None}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Take another holder's snapshot, keeping whatever we recorded after it."""
+        mine = self.ticks()
+        later = [tick for tick in mine if tick[0] > (snapshot['ticks'][-1][0] if snapshot['ticks'] else -1)]
+        self._ticks.clear()
+        for tick in [*snapshot['ticks'], *later]:
+            self._ticks.append((int(tick[0]), float(tick[1])))
+        current = self.bars()
+        self._bars.clear()
+        self.resolution, self.from_series = int(snapshot['resolution']), bool(snapshot['from_series'])
+        for bar in [*snapshot['bars'], *current]:
+            self._put_bar(_bar(bar))
+        last = snapshot.get('last')
+        if last and (self.last_point is None or last[0] > self.last_point[0]):
+            self.last_point = (float(last[0]), float(last[1]))
+
+    @property
+    def nbytes(self) -> int:
+        """What the numbers occupy (the arrays' allocations), for the README and /metrics."""
+        return self._ticks.nbytes + self._bars.nbytes
+
+
+def _bar(values: Sequence[float]) -> Bar:
+    t, o, h, l, c, *rest = (float(value) for value in values)
+    return (t, o, h, l, c, rest[0] if rest else 0.0)
+
+
+def _thin(points: list[tuple[float, float]], bucket: float) -> list[tuple[float, float]]:
+    """The last point of each `bucket` seconds: a line of at most ~SPARK_POINTS points that ends where now is."""
+    kept: list[tuple[float, float]] = []
+    for point in points:
+        if kept and math.floor(point[0] / bucket) == math.floor(kept[-1][0] / bucket):
+            kept[-1] = point
+        else:
+            kept.append(point)
+    return kept
