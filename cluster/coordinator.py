@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from prices import TooManySymbols
 
 from .lease import Lease
-from .wire import interest_key, latest_key, lease_key
+from .wire import history_key, interest_key, latest_key, lease_key
 
 if TYPE_CHECKING:
     from .prices import ClusterPrices, Want
@@ -87,6 +87,7 @@ class Coordinator:
             return
         redis = self._prices.redis
         await redis.pexpire(latest_key(symbol), self.latest_ttl_ms)
+        await redis.pexpire(history_key(symbol), self.latest_ttl_ms)
         key = interest_key(symbol)
         await redis.zremrangebyscore(key, '-inf', time.time())
         if await redis.zcard(key) == 0:
@@ -120,7 +121,7 @@ class Coordinator:
         assert want.lease is not None
         lease, want.lease = want.lease, None
         self._prices.local.unsubscribe(symbol)
-        await self._prices.redis.delete(latest_key(symbol))
+        await self._prices.redis.delete(latest_key(symbol), history_key(symbol))
         await lease.release()
         log.info('%s: no node wants it any more; node %s closed its tab', symbol, self._prices.node_id)
         if want.viewers == 0:

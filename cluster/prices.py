@@ -8,6 +8,7 @@ the UI's loop; one task (`_coordinate`) owns every lease and every interest reco
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -26,10 +27,14 @@ from scraper.symbols import InvalidSymbol
 from .bus import PriceBus
 from .coordinator import Coordinator
 from .lease import Lease
-from .wire import PriceMessage, channel, latest_key, redacted
+from .wire import PriceMessage, channel, history_key, latest_key, redacted
 
 log = logging.getLogger(__name__)
 PUBLISH_RETRY_S = 0.5
+# How often an owner shares its history snapshot, and how far back its prices go in it (the bars go whole):
+# enough for a node that starts following to draw the day at once, cheap enough to encode on the UI's loop.
+HISTORY_SHARE_S = 10.0
+HISTORY_TICKS_SHARED_S = 900.0
 
 
 @dataclass
@@ -40,6 +45,7 @@ class Want:
     lease: Lease | None = None  # held while this node's Chromium watches it
     fence: int = 0  # the highest fencing number seen for it: lower ones come from an owner that lost it
     owner: str | None = None  # the node whose values `price` shows
+    history_shared_at: float = 0.0  # when this node, as owner, last wrote its history snapshot
 
 
 class ClusterPrices:
@@ -55,12 +61,14 @@ class ClusterPrices:
         self.coordinator = Coordinator(self)
         self._price_listeners: list[PriceListener] = []
         self._hop_listeners: list[Callable[[float], None]] = []
-        self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._series_listeners: list[Callable[[str, PriceHistory], None]] = []
+        self._outbox: asyncio.Queue[tuple[str, str, str | None]] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self._chores: set[asyncio.Task] = set()  # short-lived Redis calls made for the UI's synchronous calls
         self.published = 0
         self.stale_dropped = 0
         self.local.on_change(self._local_changed)
+        self.local.on_series(self._local_series)
 
     # --- lifecycle ------------------------------------------------------------------------------------
 
@@ -131,6 +139,9 @@ class ClusterPrices:
     def on_price(self, listener: PriceListener) -> None:
         self._price_listeners.append(listener)
 
+    def on_series(self, listener: Callable[[str, PriceHistory], None]) -> None:
+        self._series_listeners.append(listener)
+
     def on_hop(self, listener: Callable[[float], None]) -> None:
         """Call `listener(seconds)` for each message from another node: its publish -> its arrival here."""
         self._hop_listeners.append(listener)
@@ -180,10 +191,27 @@ class ClusterPrices:
         self.show(want, values, self.node_id)
         self.publish(want, values)
 
+    def _local_series(self, symbol: str, history: PriceHistory) -> None:
+        want = self.wants.get(symbol)
+        if want is None or want.lease is None:
+            return
+        want.price.apply_series(history.bars(), history.resolution)
+        want.history_shared_at = 0.0  # share it with the next message
+        self._series_loaded(symbol, want)
+
+    def _series_loaded(self, symbol: str, want: Want) -> None:
+        for listener in self._series_listeners:
+            listener(symbol, want.price.history)
+
     def publish(self, want: Want, values: dict[str, Any]) -> None:
         assert want.lease is not None
-        message = PriceMessage(want.lease.fence, self.node_id, values, time.time())
-        self._outbox.put_nowait((want.price.symbol, message.encode()))
+        now = time.time()
+        message = PriceMessage(want.lease.fence, self.node_id, values, now)
+        history = None
+        if now - want.history_shared_at >= HISTORY_SHARE_S:
+            want.history_shared_at = now
+            history = json.dumps(want.price.history.snapshot(now - HISTORY_TICKS_SHARED_S), separators=(',', ':'))
+        self._outbox.put_nowait((want.price.symbol, message.encode(), history))
 
     async def _publish_loop(self) -> None:
         """One writer, so messages leave in the order they were made; what piled up goes in one round trip.
@@ -193,18 +221,20 @@ class ClusterPrices:
         node's first publish after the outage, so a dropped message would leave them stale until the next
         change.
         """
-        unsent: dict[str, str] = {}
+        unsent: dict[str, tuple[str, str | None]] = {}  # symbol -> its newest message, its newest history
         while True:
             if not unsent:
-                symbol, message = await self._outbox.get()
-                unsent[symbol] = message
+                symbol, message, history = await self._outbox.get()
+                unsent[symbol] = (message, history)
             while not self._outbox.empty():
-                symbol, message = self._outbox.get_nowait()
-                unsent[symbol] = message
+                symbol, message, history = self._outbox.get_nowait()
+                unsent[symbol] = (message, history or unsent.get(symbol, ('', None))[1])
             try:
                 async with self.redis.pipeline(transaction=False) as pipe:
-                    for symbol, message in unsent.items():
+                    for symbol, (message, history) in unsent.items():
                         pipe.set(latest_key(symbol), message, px=self.coordinator.latest_ttl_ms)
+                        if history is not None:
+                            pipe.set(history_key(symbol), history, px=self.coordinator.latest_ttl_ms)
                         pipe.publish(channel(symbol), message)
                     await pipe.execute()
                 self.published += len(unsent)
@@ -240,6 +270,23 @@ class ClusterPrices:
     async def _follow(self, symbol: str) -> None:
         await self.bus.follow(symbol)
         await self.reread(symbol)
+        await self._restore_history(symbol)
+
+    async def _restore_history(self, symbol: str) -> None:
+        """The owner's history so far, so this node's first paint draws the day and not just its own minutes."""
+        try:
+            raw = await self.redis.get(history_key(symbol))
+        except (RedisError, OSError):
+            return
+        want = self.wants.get(symbol)
+        if raw is None or want is None or want.lease is not None:
+            return
+        try:
+            want.price.history.restore(json.loads(raw))
+        except (ValueError, KeyError, TypeError, IndexError) as error:
+            log.warning('%s: unreadable history snapshot in Redis (%s); building it from prices', symbol, error)
+            return
+        self._series_loaded(symbol, want)
 
     async def reread(self, symbol: str, new_epoch: bool = False) -> None:
         """Show the last published value at once (cache-first across the cluster). `new_epoch`: after a

@@ -30,6 +30,11 @@ def latest_key(symbol: str) -> str:
     return f'{PREFIX}latest:{symbol}'
 
 
+def history_key(symbol: str) -> str:
+    """The owner's snapshot of the symbol's history (scraper.history), for nodes that start following it."""
+    return f'{PREFIX}history:{symbol}'
+
+
 def interest_key(symbol: str) -> str:
     """Sorted set: member = node id, score = when that node's interest expires unless it renews it."""
     return f'{PREFIX}wanted:{symbol}'

@@ -1,4 +1,5 @@
-"""JSON for programs and operators: /health for probes, /api/tickers for everything being watched."""
+"""JSON for programs and operators: /health for probes, /api/tickers for everything being watched, and each
+watched symbol's history."""
 from __future__ import annotations
 
 import asyncio
@@ -9,6 +10,7 @@ from fastapi.responses import JSONResponse
 from nicegui import app, binding
 
 from prices import PriceSource
+from scraper import InvalidSymbol, Settings, normalize_symbol
 
 from .metrics import connected_clients
 
@@ -52,6 +54,7 @@ def tickers(engine: PriceSource) -> list[dict]:
             'symbol': entry.symbol,
             'exchange': entry.exchange,
             'ticker': entry.ticker,
+            'name': entry.name,
             'price': entry.price,
             'price_text': entry.price_text,
             'change': entry.change,
@@ -68,7 +71,22 @@ def tickers(engine: PriceSource) -> list[dict]:
     return rows
 
 
-def register(engine: PriceSource) -> None:
+def history(engine: PriceSource, settings: Settings, raw_symbol: str, since: float | None) -> tuple[dict, int]:
+    try:
+        symbol = normalize_symbol(raw_symbol, settings.exchange)
+    except InvalidSymbol as error:
+        return {'error': str(error)}, 400
+    entry, past = engine.entry(symbol), engine.history(symbol)
+    if entry is None or past is None:
+        return {'error': f'{symbol} is not being watched: add it on the page, then ask again.'}, 404
+    snapshot = past.snapshot(since or 0.0)
+    if since:
+        snapshot['bars'] = [bar for bar in snapshot['bars'] if bar[0] + past.resolution > since]
+    return {'symbol': symbol, 'name': entry.name, 'decimals': entry.decimals, 'price': entry.price,
+            'status': entry.status, **snapshot}, 200
+
+
+def register(engine: PriceSource, settings: Settings) -> None:
     # async routes: they run on the event loop that owns the engine's state, not in a worker thread
     @app.get('/health', include_in_schema=False)
     async def health_route() -> JSONResponse:
@@ -78,3 +96,12 @@ def register(engine: PriceSource) -> None:
     @app.get('/api/tickers')
     async def tickers_route() -> JSONResponse:
         return JSONResponse({'tickers': tickers(engine)})
+
+    @app.get('/api/tickers/{symbol}/history', summary="A watched symbol's bars and recorded prices",
+             responses={400: {'description': 'Not a symbol'}, 404: {'description': 'Nobody watches it'}})
+    async def history_route(symbol: str, since: float | None = None) -> JSONResponse:
+        """`bars`: [time, open, high, low, close, volume], oldest first, each `resolution` seconds long (the
+        page's chart series when `from_series`, else built from the quotes); `ticks`: [time, price], at most one
+        a second for the last day; `since` (epoch seconds) leaves out what is older."""
+        body, status_code = history(engine, settings, symbol, since)
+        return JSONResponse(body, status_code=status_code)

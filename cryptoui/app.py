@@ -64,7 +64,7 @@ def run(settings: Settings) -> None:
     connection.install()
     feed = PriceFeed(engine, on_pushed=metrics.observe_push, on_status=metrics.count_trouble)
     dashboard.register(dashboard.Services(engine, settings, feed))
-    api.register(engine)
+    api.register(engine, settings)
     metrics.register_route()
     # Startup handlers run as tasks: the page serves at once and /health says 'degraded' until Chromium is up.
     app.on_startup(engine.start)

@@ -11,9 +11,9 @@ from scraper.history import Bar, PriceHistory
 from scraper.state import FIELDS
 
 
-@binding.bindable_dataclass(bindable_fields=['status', 'message', 'currency'])
+@binding.bindable_dataclass(bindable_fields=['status', 'message', 'currency', 'name'])
 class LivePrice(PriceEntry):
-    """Bindable where the feed binds (status, message, currency); prices travel by the price listeners.
+    """Bindable where the feed binds (status, message, currency, name); prices travel by the price listeners.
 
     It also holds the symbol's history, built from the same changes: the history goes when the price does.
     """

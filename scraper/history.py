@@ -146,23 +146,26 @@ class PriceHistory:
             points, step = _thin(points, bucket), bucket
         return Sparkline([[round(t, 3), v] for t, v in points], step)
 
-    def snapshot(self) -> dict[str, Any]:
-        """Everything, as JSON takes it: for programs, and for another node taking over this symbol."""
+    def snapshot(self, ticks_since: float = 0.0) -> dict[str, Any]:
+        """As JSON takes it, for programs and for other nodes (which need not get every price of the day)."""
         return {'resolution': self.resolution, 'from_series': self.from_series, 'bars': self.bars(),
-                'ticks': self.ticks(), 'last': list(self.last_point) if self.last_point else None}
+                'ticks': [tick for tick in self.ticks() if tick[0] >= ticks_since],
+                'last': list(self.last_point) if self.last_point else None}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         """Take another holder's snapshot, keeping whatever we recorded after it."""
-        mine = self.ticks()
-        later = [tick for tick in mine if tick[0] > (snapshot['ticks'][-1][0] if snapshot['ticks'] else -1)]
+        since = snapshot['ticks'][-1][0] if snapshot['ticks'] else -1
+        later = [tick for tick in self.ticks() if tick[0] > since]
         self._ticks.clear()
-        for tick in [*snapshot['ticks'], *later]:
-            self._ticks.append((int(tick[0]), float(tick[1])))
-        current = self.bars()
         self._bars.clear()
         self.resolution, self.from_series = int(snapshot['resolution']), bool(snapshot['from_series'])
-        for bar in [*snapshot['bars'], *current]:
+        for bar in snapshot['bars']:
             self._put_bar(_bar(bar))
+        for second, price in snapshot['ticks']:
+            self._ticks.append((int(second), float(price)))
+        for second, price in later:  # carried into the snapshot's bars, as if they had come after it
+            self._ticks.append((int(second), float(price)))
+            self._follow(second, price)
         last = snapshot.get('last')
         if last and (self.last_point is None or last[0] > self.last_point[0]):
             self.last_point = (float(last[0]), float(last[1]))

@@ -45,24 +45,43 @@ class Quote:
     values: dict[str, Any]
 
 
-def parse_quotes(frame: str) -> Iterator[Quote]:
+@dataclass(frozen=True)
+class Message:
+    """One JSON packet: its method (`qsd`, `du`, `resolve_symbol`...) and its parameters."""
+    method: str
+    params: list[Any]
+
+
+def parse_messages(frame: str) -> Iterator[Message]:
+    """Every method call in a frame, in order; heartbeats (~h~N), plain strings and garbage are skipped."""
     for payload in split_packets(frame):
         if not payload.startswith('{'):
-            continue  # heartbeats (~h~N) and plain strings
+            continue
         try:
             message = json.loads(payload)
         except ValueError:
             continue
-        if message.get('m') != 'qsd':
-            continue
-        params = message.get('p')
-        if not isinstance(params, list) or len(params) < 2 or not isinstance(params[1], dict):
-            continue
-        body = params[1]
-        yield Quote(name=_symbol_name(body.get('n')), ok=body.get('s') != 'error', values=body.get('v') or {})
+        if isinstance(message, dict) and isinstance(message.get('m'), str) and isinstance(message.get('p'), list):
+            yield Message(message['m'], message['p'])
 
 
-def _symbol_name(name: Any) -> str:
+def quote_of(message: Message) -> Quote | None:
+    params = message.params
+    if message.method != 'qsd' or len(params) < 2 or not isinstance(params[1], dict):
+        return None
+    body = params[1]
+    values = body.get('v')
+    return Quote(name=symbol_name(body.get('n')), ok=body.get('s') != 'error',
+                 values=values if isinstance(values, dict) else {})
+
+
+def parse_quotes(frame: str) -> Iterator[Quote]:
+    for message in parse_messages(frame):
+        if (quote := quote_of(message)) is not None:
+            yield quote
+
+
+def symbol_name(name: Any) -> str:
     """`={"symbol":"BINANCE:BTCUSDT",…}` and `BINANCE:BTCUSDT` both name BINANCE:BTCUSDT."""
     if isinstance(name, str) and name.startswith('='):
         try:

@@ -15,7 +15,8 @@ from .parsing import parse_price
 from .settings import Settings
 from .state import PriceEntry, Status
 from .symbols import split_symbol
-from .tv_protocol import names_symbol, parse_quotes
+from .chart_series import ChartSeriesReader, Completed, Described, Failed, Loaded, SeriesEvent, Updated
+from .tv_protocol import names_symbol, parse_messages, quote_of
 
 log = logging.getLogger(__name__)
 
@@ -201,13 +202,21 @@ class SymbolWatcher:
     def _on_websocket(self, socket: WebSocket) -> None:
         if DATA_SOCKET_PATH not in socket.url:
             return
-        socket.on('framereceived', self._on_frame)
+        chart = ChartSeriesReader(self.symbol)  # session ids are the socket's own: a new socket starts afresh
+        socket.on('framesent', lambda payload: self._on_frame_sent(chart, payload))
+        socket.on('framereceived', lambda payload: self._on_frame(chart, payload))
         socket.on('close', lambda _: self._fail(SourceFailure('The price stream was dropped')))
 
-    def _on_frame(self, payload: str | bytes) -> None:
-        if isinstance(payload, bytes):
-            payload = payload.decode('utf-8', 'replace')
-        for quote in parse_quotes(payload):
+    def _on_frame_sent(self, chart: ChartSeriesReader, payload: str | bytes) -> None:
+        for message in parse_messages(_text(payload)):
+            chart.sent(message)
+
+    def _on_frame(self, chart: ChartSeriesReader, payload: str | bytes) -> None:
+        for message in parse_messages(_text(payload)):
+            if (quote := quote_of(message)) is None:
+                for event in chart.received(message):
+                    self._on_series(event)
+                continue
             if not names_symbol(quote.name, *split_symbol(self.symbol)):
                 continue
             if not quote.ok:
@@ -217,6 +226,19 @@ class SymbolWatcher:
                 self._socket_price_at = time.monotonic()
                 self._first_price.set()
             self.entry.merge_quote(quote.values, 'websocket')
+
+    def _on_series(self, event: SeriesEvent) -> None:
+        if isinstance(event, Described):
+            self.entry.describe(event.name, event.decimals)
+        elif isinstance(event, Loaded):
+            self.entry.load_series(event.bars, event.resolution)
+            log.info('%s: chart series loaded, %d bars of %d s', self.symbol, len(event.bars), event.resolution)
+        elif isinstance(event, Updated):
+            self.entry.merge_bar(event.bars[-1])
+        elif isinstance(event, Failed):
+            log.warning('%s: %s; history goes on from the quotes', self.symbol, event.reason)
+        elif isinstance(event, Completed):
+            log.debug('%s: chart series complete', self.symbol)
 
     def _on_element_text(self, text: str) -> None:
         if time.monotonic() - self._socket_price_at < SOCKET_PRECEDENCE:
@@ -248,3 +270,7 @@ class SymbolWatcher:
         except PlaywrightError:
             pass  # already gone with its browser
         log.debug('%s: tab closed', self.symbol)
+
+
+def _text(payload: str | bytes) -> str:
+    return payload.decode('utf-8', 'replace') if isinstance(payload, bytes) else payload
