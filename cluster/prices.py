@@ -8,11 +8,12 @@ the UI's loop; one task (`_coordinate`) owns every lease and every interest reco
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
+
+import orjson
 
 from nicegui import binding
 from redis.asyncio import Redis
@@ -62,7 +63,7 @@ class ClusterPrices:
         self._price_listeners: list[PriceListener] = []
         self._hop_listeners: list[Callable[[float], None]] = []
         self._series_listeners: list[Callable[[str, PriceHistory], None]] = []
-        self._outbox: asyncio.Queue[tuple[str, str, str | None]] = asyncio.Queue()
+        self._outbox: asyncio.Queue[tuple[str, str, bytes | None]] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self._chores: set[asyncio.Task] = set()  # short-lived Redis calls made for the UI's synchronous calls
         self.published = 0
@@ -210,7 +211,7 @@ class ClusterPrices:
         history = None
         if now - want.history_shared_at >= HISTORY_SHARE_S:
             want.history_shared_at = now
-            history = json.dumps(want.price.history.snapshot(now - HISTORY_TICKS_SHARED_S), separators=(',', ':'))
+            history = orjson.dumps(want.price.history.snapshot(now - HISTORY_TICKS_SHARED_S))
         self._outbox.put_nowait((want.price.symbol, message.encode(), history))
 
     async def _publish_loop(self) -> None:
@@ -221,7 +222,7 @@ class ClusterPrices:
         node's first publish after the outage, so a dropped message would leave them stale until the next
         change.
         """
-        unsent: dict[str, tuple[str, str | None]] = {}  # symbol -> its newest message, its newest history
+        unsent: dict[str, tuple[str, bytes | None]] = {}  # symbol -> its newest message, its newest history
         while True:
             if not unsent:
                 symbol, message, history = await self._outbox.get()
@@ -282,7 +283,7 @@ class ClusterPrices:
         if raw is None or want is None or want.lease is not None:
             return
         try:
-            want.price.history.restore(json.loads(raw))
+            want.price.history.restore(orjson.loads(raw))
         except (ValueError, KeyError, TypeError, IndexError) as error:
             log.warning('%s: unreadable history snapshot in Redis (%s); building it from prices', symbol, error)
             return

@@ -6,7 +6,7 @@ import asyncio
 import time
 from datetime import datetime, timezone
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, ORJSONResponse
 from nicegui import app, binding
 
 from prices import PriceSource
@@ -79,9 +79,7 @@ def history(engine: PriceSource, settings: Settings, raw_symbol: str, since: flo
     entry, past = engine.entry(symbol), engine.history(symbol)
     if entry is None or past is None:
         return {'error': f'{symbol} is not being watched: add it on the page, then ask again.'}, 404
-    snapshot = past.snapshot(since or 0.0)
-    if since:
-        snapshot['bars'] = [bar for bar in snapshot['bars'] if bar[0] + past.resolution > since]
+    snapshot = past.snapshot(since or 0.0, since or 0.0)
     return {'symbol': symbol, 'name': entry.name, 'decimals': entry.decimals, 'price': entry.price,
             'status': entry.status, **snapshot}, 200
 
@@ -104,4 +102,6 @@ def register(engine: PriceSource, settings: Settings) -> None:
         page's chart series when `from_series`, else built from the quotes); `ticks`: [time, price], at most one
         a second for the last day; `since` (epoch seconds) leaves out what is older."""
         body, status_code = history(engine, settings, symbol, since)
-        return JSONResponse(body, status_code=status_code)
+        # A full day is ~90,000 numbers: orjson encodes them ~10x faster than json, while every viewer's
+        # prices wait for this loop.
+        return ORJSONResponse(body, status_code=status_code)

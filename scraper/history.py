@@ -7,6 +7,7 @@ Python objects (~100 bytes a price), so a day of one price a second costs ~1 MB,
 """
 from __future__ import annotations
 
+import bisect
 import math
 from array import array
 from dataclasses import dataclass
@@ -45,9 +46,10 @@ class _Columns:
     def last(self) -> tuple[float, ...]:
         return tuple(column[-1] for column in self.columns)
 
-    def rows(self, start: int = 0) -> list[list[float]]:
-        begin = max(start, len(self) - self.keep)
-        return [list(row) for row in zip(*(column[begin:] for column in self.columns))]
+    def rows(self, since: float = 0.0) -> list[tuple[float, ...]]:
+        """The kept rows whose first column is at least `since` (the first column only ever grows)."""
+        begin = max(bisect.bisect_left(self.columns[0], since), len(self) - self.keep)
+        return list(zip(*(column[begin:] for column in self.columns)))
 
     def clear(self) -> None:
         for column in self.columns:
@@ -124,20 +126,22 @@ class PriceHistory:
 
     # --- what readers get -------------------------------------------------------------------------------
 
-    def bars(self) -> list[list[float]]:
-        return self._bars.rows()
+    def bars(self, since: float = 0.0) -> list[tuple[float, ...]]:
+        """[start, open, high, low, close, volume] of the bars that end after `since`, oldest first."""
+        return self._bars.rows(since - self.resolution)
 
-    def ticks(self) -> list[list[float]]:
-        return self._ticks.rows()
+    def ticks(self, since: float = 0.0) -> list[tuple[float, ...]]:
+        """[second, price] from `since` on, oldest first."""
+        return self._ticks.rows(since)
 
     def sparkline(self, now: float) -> Sparkline:
         """The last 24 h, from bars when there are enough of them, else from the prices we saw."""
         since = now - SPARK_WINDOW
-        bars = [(bar[0], bar[4]) for bar in self.bars() if bar[0] + self.resolution > since]
+        bars = [(bar[0], bar[4]) for bar in self.bars(since)]
         if len(bars) >= SPARK_MIN_BARS:
             points, step = bars, float(self.resolution)
         else:
-            points = [(tick[0], tick[1]) for tick in self.ticks() if tick[0] > since]
+            points = [(tick[0], tick[1]) for tick in self.ticks(since)]
             step = 1.0
         if self.last_point is not None:
             points = [point for point in points if point[0] < self.last_point[0]] + [self.last_point]
@@ -146,10 +150,10 @@ class PriceHistory:
             points, step = _thin(points, bucket), bucket
         return Sparkline([[round(t, 3), v] for t, v in points], step)
 
-    def snapshot(self, ticks_since: float = 0.0) -> dict[str, Any]:
+    def snapshot(self, ticks_since: float = 0.0, bars_since: float = 0.0) -> dict[str, Any]:
         """As JSON takes it, for programs and for other nodes (which need not get every price of the day)."""
-        return {'resolution': self.resolution, 'from_series': self.from_series, 'bars': self.bars(),
-                'ticks': [tick for tick in self.ticks() if tick[0] >= ticks_since],
+        return {'resolution': self.resolution, 'from_series': self.from_series, 'bars': self.bars(bars_since),
+                'ticks': self.ticks(ticks_since),
                 'last': list(self.last_point) if self.last_point else None}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
