@@ -12,14 +12,14 @@ def test_history_of_a_watched_symbol_has_the_series_bars_and_the_prices_seen(das
                                                                              replica):
     add_ticker(dashboard, 'DOTUSD')
     expect_live(dashboard, 'DOTUSD')
-    replica.set_price('DOTUSD', 7.4321)
-    expect_live(dashboard, 'DOTUSD', '7.4321')
+    replica.set_price('DOTUSD', 7.43)
+    expect_live(dashboard, 'DOTUSD', '7.43')
     body = wait_until(lambda: (b := app_server.get('/api/tickers/dotusd/history').json())['ticks'] and b,
                       message='a history with ticks')
-    assert body['symbol'] == 'BINANCE:DOTUSD' and body['price'] == 7.4321
+    assert body['symbol'] == 'BINANCE:DOTUSD' and body['price'] == 7.43
     assert body['from_series'] and len(body['bars']) > 100 and body['resolution'] == 300
-    assert body['bars'][-1][4] == 7.4321  # the current bar follows the live price
-    assert body['ticks'][-1][1] == 7.4321 and body['last'][1] == 7.4321
+    assert body['bars'][-1][4] == 7.43  # the current bar follows the live price
+    assert body['ticks'][-1][1] == 7.43 and body['last'][1] == 7.43
     assert body['name']  # the instrument's name, as the page's series resolved it
     since = body['bars'][-3][0]
     recent = app_server.get(f'/api/tickers/BINANCE:DOTUSD/history?since={since}').json()
