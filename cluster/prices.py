@@ -47,6 +47,7 @@ class Want:
     fence: int = 0  # the highest fencing number seen for it: lower ones come from an owner that lost it
     owner: str | None = None  # the node whose values `price` shows
     history_shared_at: float = 0.0  # when this node, as owner, last wrote its history snapshot
+    restoring: bool = False  # as follower, reading the owner's history snapshot
 
 
 class ClusterPrices:
@@ -197,8 +198,9 @@ class ClusterPrices:
         if want is None or want.lease is None:
             return
         want.price.apply_series(history.bars(), history.resolution)
-        want.history_shared_at = 0.0  # share it with the next message
         self._series_loaded(symbol, want)
+        want.history_shared_at = 0.0
+        self.publish(want, want.price.values())  # shares the history now: a node may start following before any change
 
     def _series_loaded(self, symbol: str, want: Want) -> None:
         for listener in self._series_listeners:
@@ -267,6 +269,10 @@ class ClusterPrices:
             return
         want.fence = message.fence
         self.show(want, message.values, message.node)
+        if message.values.get('bar') is not None and not want.price.history.from_series and not want.restoring:
+            # The owner's page has a series that we have not drawn yet (it loaded after we started following)
+            want.restoring = True
+            self._chore(self._restore_history(symbol), f'restore history of {symbol}')
 
     async def _follow(self, symbol: str) -> None:
         await self.bus.follow(symbol)
@@ -279,6 +285,9 @@ class ClusterPrices:
             raw = await self.redis.get(history_key(symbol))
         except (RedisError, OSError):
             return
+        finally:
+            if want := self.wants.get(symbol):
+                want.restoring = False
         want = self.wants.get(symbol)
         if raw is None or want is None or want.lease is not None:
             return

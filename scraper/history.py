@@ -46,9 +46,10 @@ class _Columns:
     def last(self) -> tuple[float, ...]:
         return tuple(column[-1] for column in self.columns)
 
-    def rows(self, since: float = 0.0) -> list[tuple[float, ...]]:
-        """The kept rows whose first column is at least `since` (the first column only ever grows)."""
-        begin = max(bisect.bisect_left(self.columns[0], since), len(self) - self.keep)
+    def rows(self, since: float = 0.0, after: bool = False) -> list[tuple[float, ...]]:
+        """The kept rows whose first column is at least (`after`: more than) `since`; that column only grows."""
+        first = (bisect.bisect_right if after else bisect.bisect_left)(self.columns[0], since)
+        begin = max(first, len(self) - self.keep)
         return list(zip(*(column[begin:] for column in self.columns)))
 
     def clear(self) -> None:
@@ -128,7 +129,7 @@ class PriceHistory:
 
     def bars(self, since: float = 0.0) -> list[tuple[float, ...]]:
         """[start, open, high, low, close, volume] of the bars that end after `since`, oldest first."""
-        return self._bars.rows(since - self.resolution)
+        return self._bars.rows(since - self.resolution, after=True)
 
     def ticks(self, since: float = 0.0) -> list[tuple[float, ...]]:
         """[second, price] from `since` on, oldest first."""

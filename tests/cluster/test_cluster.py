@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import time
 
+import httpx
 import psutil
 import pytest
 from playwright.sync_api import Page, expect
@@ -172,3 +173,21 @@ def test_nodes_recover_by_themselves_when_redis_restarts(cluster: RunningCluster
         expect(card(page, 'AVAXUSD').locator('.price')).to_have_text('23.23', timeout=15_000)
     wait_until(lambda: cluster.latest('BINANCE:AVAXUSD') is not None, 10, 'the latest value written again')
     assert replica.stats('AVAXUSD')['sockets_open'] == 1
+
+
+def test_a_follower_draws_the_owners_history_at_once_and_it_goes_when_nobody_watches(
+        shared_cluster: RunningCluster, new_context, replica):
+    n1, n2 = shared_cluster.nodes
+    owner_page, follower = watched_on_both(shared_cluster, new_context, 'LINKUSD')
+    history = wait_until(lambda: (h := httpx.get(f'{n2.url}/api/tickers/LINKUSD/history', timeout=5).json())
+                         .get('from_series') and h, message="the owner's history on the follower")
+    assert len(history['bars']) > 100 and history['resolution'] == 300  # the page's series, which only n1 read
+    assert shared_cluster.redis('EXISTS', 'cryptotracker:history:BINANCE:LINKUSD') == 1
+    replica.set_price('LINKUSD', 23.45)
+    expect_live(follower, 'LINKUSD', '23.45')
+    follower_history = httpx.get(f'{n2.url}/api/tickers/LINKUSD/history', timeout=5).json()
+    assert follower_history['bars'][-1][4] == 23.45 and follower_history['last'][1] == 23.45
+    for page in (owner_page, follower):
+        page.context.close()
+    wait_until(lambda: shared_cluster.redis('EXISTS', 'cryptotracker:history:BINANCE:LINKUSD') == 0, 30,
+               'the history snapshot deleted with the last viewer')
