@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import orjson
 
 from nicegui import binding
 from redis.asyncio import Redis
@@ -26,16 +25,13 @@ from scraper import Settings, Status, normalize_symbol, sort_key
 from scraper.symbols import InvalidSymbol
 
 from .bus import PriceBus
+from .history_share import HistoryShare
 from .coordinator import Coordinator
 from .lease import Lease
 from .wire import PriceMessage, channel, history_key, latest_key, redacted
 
 log = logging.getLogger(__name__)
 PUBLISH_RETRY_S = 0.5
-# How often an owner shares its history snapshot, and how far back its prices go in it (the bars go whole):
-# enough for a node that starts following to draw the day at once, cheap enough to encode on the UI's loop.
-HISTORY_SHARE_S = 10.0
-HISTORY_TICKS_SHARED_S = 900.0
 
 
 @dataclass
@@ -46,8 +42,6 @@ class Want:
     lease: Lease | None = None  # held while this node's Chromium watches it
     fence: int = 0  # the highest fencing number seen for it: lower ones come from an owner that lost it
     owner: str | None = None  # the node whose values `price` shows
-    history_shared_at: float = 0.0  # when this node, as owner, last wrote its history snapshot
-    restoring: bool = False  # as follower, reading the owner's history snapshot
 
 
 class ClusterPrices:
@@ -63,7 +57,7 @@ class ClusterPrices:
         self.coordinator = Coordinator(self)
         self._price_listeners: list[PriceListener] = []
         self._hop_listeners: list[Callable[[float], None]] = []
-        self._series_listeners: list[Callable[[str, PriceHistory], None]] = []
+        self.histories = HistoryShare(self.redis)
         self._outbox: asyncio.Queue[tuple[str, str, bytes | None]] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self._chores: set[asyncio.Task] = set()  # short-lived Redis calls made for the UI's synchronous calls
@@ -142,7 +136,7 @@ class ClusterPrices:
         self._price_listeners.append(listener)
 
     def on_series(self, listener: Callable[[str, PriceHistory], None]) -> None:
-        self._series_listeners.append(listener)
+        self.histories.listeners.append(listener)
 
     def on_hop(self, listener: Callable[[float], None]) -> None:
         """Call `listener(seconds)` for each message from another node: its publish -> its arrival here."""
@@ -178,6 +172,7 @@ class ClusterPrices:
         want = self.wants.pop(symbol, None)
         if want is not None:
             binding.remove([want.price])
+            self.histories.forget(symbol)
             self._chore(self.bus.unfollow(symbol), f'unfollow {symbol}')
 
     def set_waiting(self, want: Want, message: str) -> None:
@@ -198,23 +193,14 @@ class ClusterPrices:
         if want is None or want.lease is None:
             return
         want.price.apply_series(history.bars(), history.resolution)
-        self._series_loaded(symbol, want)
-        want.history_shared_at = 0.0
-        self.publish(want, want.price.values())  # shares the history now: a node may start following before any change
-
-    def _series_loaded(self, symbol: str, want: Want) -> None:
-        for listener in self._series_listeners:
-            listener(symbol, want.price.history)
+        self.histories.loaded(symbol, want.price.history)
+        self.publish(want, want.price.values())  # shares it now: a node may start following before any change
 
     def publish(self, want: Want, values: dict[str, Any]) -> None:
         assert want.lease is not None
-        now = time.time()
-        message = PriceMessage(want.lease.fence, self.node_id, values, now)
-        history = None
-        if now - want.history_shared_at >= HISTORY_SHARE_S:
-            want.history_shared_at = now
-            history = orjson.dumps(want.price.history.snapshot(now - HISTORY_TICKS_SHARED_S))
-        self._outbox.put_nowait((want.price.symbol, message.encode(), history))
+        symbol = want.price.symbol
+        message = PriceMessage(want.lease.fence, self.node_id, values, time.time())
+        self._outbox.put_nowait((symbol, message.encode(), self.histories.due(symbol, want.price.history)))
 
     async def _publish_loop(self) -> None:
         """One writer, so messages leave in the order they were made; what piled up goes in one round trip.
@@ -269,34 +255,17 @@ class ClusterPrices:
             return
         want.fence = message.fence
         self.show(want, message.values, message.node)
-        if message.values.get('bar') is not None and not want.price.history.from_series and not want.restoring:
-            # The owner's page has a series that we have not drawn yet (it loaded after we started following)
-            want.restoring = True
-            self._chore(self._restore_history(symbol), f'restore history of {symbol}')
+        if self.histories.behind(symbol, want.price.history, message.values.get('bar')):
+            self._chore(self.histories.read(symbol, self._followed_history), f'read history of {symbol}')
 
     async def _follow(self, symbol: str) -> None:
         await self.bus.follow(symbol)
         await self.reread(symbol)
-        await self._restore_history(symbol)
+        await self.histories.read(symbol, self._followed_history)
 
-    async def _restore_history(self, symbol: str) -> None:
-        """The owner's history so far, so this node's first paint draws the day and not just its own minutes."""
-        try:
-            raw = await self.redis.get(history_key(symbol))
-        except (RedisError, OSError):
-            return
-        finally:
-            if want := self.wants.get(symbol):
-                want.restoring = False
+    def _followed_history(self, symbol: str) -> PriceHistory | None:
         want = self.wants.get(symbol)
-        if raw is None or want is None or want.lease is not None:
-            return
-        try:
-            want.price.history.restore(orjson.loads(raw))
-        except (ValueError, KeyError, TypeError, IndexError) as error:
-            log.warning('%s: unreadable history snapshot in Redis (%s); building it from prices', symbol, error)
-            return
-        self._series_loaded(symbol, want)
+        return want.price.history if want is not None and want.lease is None else None
 
     async def reread(self, symbol: str, new_epoch: bool = False) -> None:
         """Show the last published value at once (cache-first across the cluster). `new_epoch`: after a

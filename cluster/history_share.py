@@ -1,0 +1,77 @@
+"""A symbol's history across nodes: its owner writes a snapshot to Redis, a node that follows it reads it.
+
+Prices and the series' current bar reach followers in every message (wire.PriceMessage); what a message
+cannot carry is the day before the follower arrived. So the owner writes a snapshot (every bar, the last
+15 minutes of prices) at most every HISTORY_SHARE_S and whenever its page's series loads, in the same
+round trip as a message; a follower reads it when it starts following, and again when messages show the
+owner has a series it has not drawn.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from scraper.history import PriceHistory
+
+from .wire import history_key
+
+log = logging.getLogger(__name__)
+# Enough for a follower to draw the day at once; cheap enough (bench history: ~140 KB, ~1 ms) for the UI's loop.
+HISTORY_SHARE_S = 10.0
+HISTORY_TICKS_SHARED_S = 900.0
+SeriesListener = Callable[[str, PriceHistory], None]
+
+
+class HistoryShare:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._shared_at: dict[str, float] = {}  # owned symbol -> when its snapshot was last written
+        self._reading: set[str] = set()
+        self.listeners: list[SeriesListener] = []
+
+    def loaded(self, symbol: str, history: PriceHistory) -> None:
+        """The symbol's history took a whole series: tell the UI, and share it with the next message."""
+        self._shared_at.pop(symbol, None)
+        for listener in self.listeners:
+            listener(symbol, history)
+
+    def due(self, symbol: str, history: PriceHistory) -> bytes | None:
+        """The snapshot to write with the message being published, if one is due."""
+        now = time.time()
+        if now - self._shared_at.get(symbol, 0.0) < HISTORY_SHARE_S:
+            return None
+        self._shared_at[symbol] = now
+        return orjson.dumps(history.snapshot(now - HISTORY_TICKS_SHARED_S))
+
+    def forget(self, symbol: str) -> None:
+        self._shared_at.pop(symbol, None)
+
+    def behind(self, symbol: str, history: PriceHistory, bar: object) -> bool:
+        """The owner's messages carry a series bar, and we have not drawn its series yet (nor are reading it)."""
+        return bar is not None and not history.from_series and symbol not in self._reading
+
+    async def read(self, symbol: str, history_of: Callable[[str], PriceHistory | None]) -> None:
+        """Take the owner's snapshot into the history `history_of(symbol)` gives, if still followed then."""
+        self._reading.add(symbol)
+        try:
+            raw = await self._redis.get(history_key(symbol))
+        except (RedisError, OSError):
+            return
+        finally:
+            self._reading.discard(symbol)
+        history = history_of(symbol)
+        if raw is None or history is None:
+            return
+        try:
+            history.restore(orjson.loads(raw))
+        except (ValueError, KeyError, TypeError, IndexError) as error:
+            log.warning('%s: unreadable history snapshot in Redis (%s); building it from prices', symbol, error)
+            return
+        self.loaded(symbol, history)
+
+
