@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from multiprocessing.connection import Connection
 from typing import Any, Callable
 
@@ -102,6 +103,10 @@ class EngineProcess:
 
     def _readable(self) -> None:
         assert self._conn is not None
+        # uvloop makes a watched descriptor non-blocking; a message bigger than the pipe's buffer (a series of
+        # 300 bars) then arrives in parts, and recv() would raise BlockingIOError halfway through one. The loop
+        # said the pipe is readable, so the rest of that message is already on its way: wait for it.
+        os.set_blocking(self._conn.fileno(), True)
         try:
             while self._conn is not None and self._conn.poll():
                 self._dispatch(self._conn.recv())

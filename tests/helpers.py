@@ -46,6 +46,20 @@ class ReplicaControl:
     def tick(self, interval: float) -> None:
         self._post('tick', interval=interval)
 
+    def series(self, symbol: str, mode: str) -> None:
+        """The symbol's chart series: 'on' (the default), 'off' (no page opens a chart session for it, and the
+        socket answers none), 'stopped' (the series loads, then no `du` while quotes go on)."""
+        self._post('series', symbol=symbol, mode=mode)
+
+    def bar(self, symbol: str, close: float) -> dict:
+        """A `du` alone, no qsd: the current bar closes at `close`; the quoted price stays. Answers
+        `{"ok","sent_at","sockets","bar":{"t","o","h","l","c","v"},"price","frozen","series"}`."""
+        return self._post('bar', symbol=symbol, close=close)
+
+    def series_error(self, symbol: str, message: str = 'unknown error') -> int:
+        """`series_error` on every live chart series of the symbol, which ends them. Returns how many."""
+        return self._post('series_error', symbol=symbol, message=message)['sessions']
+
     def reset(self) -> None:
         self._post('reset')
 
@@ -59,9 +73,16 @@ class ReplicaControl:
                                                      'user_agent': None, 'sec_ch_ua': None})
 
     def price(self, symbol: str) -> float:
+        return self._price(symbol)['price']
+
+    def price_text(self, symbol: str) -> str:
+        """The price as the page shows it: with the decimals of the symbol's pricescale, as the app does too."""
+        return self._price(symbol)['text']
+
+    def _price(self, symbol: str) -> dict:
         response = httpx.get(f'{self.url}/_replica/price/{symbol}', timeout=10)  # the replica qualifies it
         response.raise_for_status()
-        return response.json()['price']
+        return response.json()
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 10, message: str = '') -> Any:

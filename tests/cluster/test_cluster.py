@@ -10,7 +10,6 @@ import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
-from scraper.parsing import format_price
 from tests.cluster.conftest import LEASE_TTL, RunningCluster, fields
 from tests.e2e.pages import add_ticker, card, expect_live, shown_symbols
 from tests.helpers import wait_until
@@ -42,11 +41,11 @@ def test_viewers_on_two_nodes_share_one_tab_and_the_second_is_served_from_the_ca
     n1, n2 = shared_cluster.nodes
     first = open_dashboard(new_context, n1.url)
     add_ticker(first, 'ETHUSD')
-    expect_live(first, 'ETHUSD', format_price(replica.price('ETHUSD')))
+    expect_live(first, 'ETHUSD', replica.price_text('ETHUSD'))
 
     second = open_dashboard(new_context, n2.url)
     add_ticker(second, 'ETHUSD')
-    expect_live(second, 'ETHUSD', format_price(replica.price('ETHUSD')))
+    expect_live(second, 'ETHUSD', replica.price_text('ETHUSD'))
     assert replica.stats('ETHUSD')['page_loads'] == 1  # cache-first, cluster-wide: no second page load
     assert shared_cluster.tickers(n2)['BINANCE:ETHUSD']['node'] == 'n1'
     assert shared_cluster.health(n2)['cluster']['symbols_followed'] == 1

@@ -12,7 +12,6 @@ import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
-from scraper.parsing import format_price
 from tests.e2e.app_process import AppProcess
 from tests.e2e.pages import add_ticker, card, expect_live
 from tests.helpers import browser_main_process
@@ -48,7 +47,7 @@ def test_headed_chromium_on_a_virtual_display_shows_prices_and_marks_silence_sta
 
         page.goto(app.url)
         add_ticker(page, 'ETCUSD')
-        expect_live(page, 'ETCUSD', format_price(replica.price('ETCUSD')))
+        expect_live(page, 'ETCUSD', replica.price_text('ETCUSD'))
 
         # The replica is silent unless told otherwise: after --stale-after seconds the card says so.
         etc = card(page, 'ETCUSD')
