@@ -6,9 +6,10 @@ import contextlib
 import json
 import secrets
 import struct
+import time
 import zlib
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from . import controls, loops, pages, sockets
+from . import chart, controls, loops, pages, sockets
 from .state import Market
 from .universe import page_symbol
 
@@ -83,7 +84,8 @@ async def symbol_page(request: Request) -> Response:
     main_name = '=' + json.dumps({'symbol': symbol, 'session': 'regular'}, separators=(',', ':')) \
         if state.counters.served % 2 else symbol
     related = [market.symbols[s] for s in market.related(symbol)]
-    html = pages.symbol_page(state, main_name, related, request.app.state.hashes)
+    charts = chart.page_charts(market, symbol, state.counters.served)
+    html = pages.symbol_page(state, main_name, related, request.app.state.hashes, charts)
     return HTMLResponse(html, headers={'Cache-Control': 'no-store'})
 
 
@@ -116,9 +118,10 @@ async def not_found(request: Request, exc: Exception) -> Response:
 
 
 def create_app(*, tick_interval: float = 1.0, seed: int | None = None, heartbeat_interval: float = 10.0,
-               noise_interval: float = 4.0) -> Starlette:
-    """A fresh replica: its own prices, counters and class-name hashes (random per call unless seeded)."""
-    market = Market.create(tick_interval, seed)
+               noise_interval: float = 4.0, clock: Callable[[], float] = time.time) -> Starlette:
+    """A fresh replica: its own prices, counters and class-name hashes (random per call unless seeded).
+    `clock` gives the epoch seconds of lp_time and the bars (a test runs it ahead to reach the next bar)."""
+    market = Market.create(tick_interval, seed, clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from . import chart
+from .series import SERIES_MODES
 from .sockets import _push_quote, publish
 from .state import Market
 from .universe import qualify
@@ -91,7 +93,7 @@ async def set_price(market: Market, body: dict[str, Any]) -> dict[str, Any]:
     if price <= 0:
         raise BadInput('"price" must be above 0')
     state = market.symbols[symbol]
-    fields = state.set_price(price)
+    fields = state.set_price(price, market.clock())
     sent_at = time.time()
     sockets = await publish(market, {symbol: fields})
     return {'sent_at': sent_at, 'sockets': sockets, 'price': state.price, 'text': state.text,
@@ -146,6 +148,36 @@ async def dom_only(market: Market, body: dict[str, Any]) -> dict[str, Any]:
     return {'on': on}
 
 
+async def series(market: Market, body: dict[str, Any]) -> dict[str, Any]:
+    state = market.symbols[_symbol(market, body)]
+    mode = body.get('mode')
+    if mode not in SERIES_MODES:
+        raise BadInput('"mode" must be one of ' + ', '.join(SERIES_MODES))
+    state.series = mode
+    return {'mode': mode}
+
+
+async def bar(market: Market, body: dict[str, Any]) -> dict[str, Any]:
+    symbol = _symbol(market, body)
+    close = _number(body, 'close', 0, 1e12)
+    if close <= 0:
+        raise BadInput('"close" must be above 0')
+    state = market.symbols[symbol]
+    current = chart.set_bar(market, symbol, close)
+    sent_at = time.time()
+    sockets = await publish(market, {}, bars=[symbol])
+    return {'sent_at': sent_at, 'sockets': sockets, 'bar': current.as_dict(), 'price': state.price,
+            'frozen': state.frozen, 'series': state.series}
+
+
+async def series_error(market: Market, body: dict[str, Any]) -> dict[str, Any]:
+    symbol = _symbol(market, body)
+    problem = body.get('message', 'unknown error')
+    if not isinstance(problem, str) or not 0 < len(problem) <= 200:
+        raise BadInput('"message" must be a text of 1 to 200 characters')
+    return {'sessions': await chart.fail_series(market, symbol, problem)}
+
+
 async def tick(market: Market, body: dict[str, Any]) -> dict[str, Any]:
     market.set_tick(max(0.0, _number(body, 'interval', -MAX_SECONDS, 3600)))
     return {'interval': market.tick_interval}
@@ -174,6 +206,9 @@ routes = [
     Route('/_replica/fail', _post(fail), methods=['POST']),
     Route('/_replica/hang', _post(hang), methods=['POST']),
     Route('/_replica/dom_only', _post(dom_only), methods=['POST']),
+    Route('/_replica/series', _post(series), methods=['POST']),
+    Route('/_replica/bar', _post(bar), methods=['POST']),
+    Route('/_replica/series_error', _post(series_error), methods=['POST']),
     Route('/_replica/tick', _post(tick), methods=['POST']),
     Route('/_replica/reset', _post(reset), methods=['POST']),
     Route('/_replica/stats', stats, methods=['GET']),

@@ -11,6 +11,7 @@ import string
 from html import escape
 
 from .formatting import NNBSP, change_text, compact, lp_time_text, percent_text, price_text
+from .series import HISTORY, RESOLUTION
 from .state import SymbolState
 
 HASHED = ('last', 'growing', 'falling', 'title', 'up', 'down', 'currency', 'lastContainer', 'changeContainer',
@@ -99,8 +100,10 @@ def _overlays() -> str:
             '<button type="button" class="js-reject-cookies">Reject all</button></div>')
 
 
-def symbol_page(state: SymbolState, main_name: str, related: list[SymbolState], h: dict[str, str]) -> str:
-    """The page of `state`'s market; `related` are markets of the same exchange."""
+def symbol_page(state: SymbolState, main_name: str, related: list[SymbolState], h: dict[str, str],
+                charts: list[str] | tuple[str, ...] = ()) -> str:
+    """The page of `state`'s market; `related` are markets of the same exchange; `charts` the symbols its
+    script opens chart sessions for, in that order."""
     listing, coin, dec = state.listing, state.listing.coin, state.small_decimals
     symbol, exchange = listing.symbol, listing.exchange
     title = f'{listing.title_pair} — {coin.name} Price and Chart — TradingView'
@@ -124,7 +127,8 @@ def symbol_page(state: SymbolState, main_name: str, related: list[SymbolState], 
     init = {'symbol': symbol, 'ticker': listing.ticker, 'exchange': exchange, 'mainName': main_name,
             'related': [r.listing.symbol for r in related], 'hashes': h,
             'decimals': {s.listing.symbol: s.small_decimals for s in [state, *related]},
-            'quoteFields': QUOTE_FIELDS, 'release': '2026-11-21T00:00:00'}
+            'quoteFields': QUOTE_FIELDS, 'release': '2026-11-21T00:00:00',
+            'charts': list(charts), 'chart': {'resolution': RESOLUTION, 'bars': HISTORY}}
     init_json = json.dumps(init).replace('</', '<\\/')
     return (
         _head(title) + '<body class="page-symbol">' + _header() +

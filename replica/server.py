@@ -4,6 +4,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from typing import Callable
 
 import uvicorn
 
@@ -14,8 +15,10 @@ class ReplicaServer:
     """`server.start()` returns once connections are accepted; `server.stop()` leaves no thread behind."""
 
     def __init__(self, *, tick_interval: float = 1.0, seed: int | None = None, host: str = '127.0.0.1',
-                 port: int = 0, heartbeat_interval: float = 10.0, log_level: str = 'warning') -> None:
-        self.app = create_app(tick_interval=tick_interval, seed=seed, heartbeat_interval=heartbeat_interval)
+                 port: int = 0, heartbeat_interval: float = 10.0, log_level: str = 'warning',
+                 clock: Callable[[], float] = time.time) -> None:
+        self.app = create_app(tick_interval=tick_interval, seed=seed, heartbeat_interval=heartbeat_interval,
+                              clock=clock)
         self.host = host
         self.port = port
         self._log_level = log_level

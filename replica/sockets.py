@@ -1,7 +1,7 @@
 """The page's two websockets and everything pushed on them.
 
-/socket.io/websocket speaks TradingView's framing (quote sessions, qsd, heartbeats); /pushstream is plain
-JSON (news noise, and the prices of symbols switched to dom_only). Each update body is encoded once per
+/socket.io/websocket speaks TradingView's framing (quote sessions, qsd, heartbeats, and the chart sessions
+of chart.py); /pushstream is plain JSON (news noise, and the prices of symbols switched to dom_only). Each update body is encoded once per
 symbol and name form, then spliced into every socket's frame: 50 symbols x 10+ tabs stay cheap.
 """
 from __future__ import annotations
@@ -10,15 +10,15 @@ import json
 import re
 import secrets
 import time
-from typing import Any
+from typing import Any, Iterable
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from . import framing
+from . import chart, framing
 from .state import PRICE_FIELDS, DataSocket, Market, PushSocket, Socket
-from .universe import page_symbol, qualify
+from .universe import page_symbol, resolve
 
 RELEASE = 'registry.xtools.tv/tvbs_release/webchart:release_207-21'
 _SESSION = re.compile(r'[A-Za-z0-9_]{1,64}')
@@ -54,16 +54,6 @@ def _main_symbol(ws: WebSocket) -> str | None:
     if len(parts) != 2 or parts[0] != 'symbols':
         return None
     return page_symbol(parts[1], parse_qs(page.query).get('exchange', [''])[0])
-
-
-def resolve(name: Any) -> str | None:
-    """`COINBASE:BTCUSD` or `={"symbol":"COINBASE:BTCUSD",...}` -> `COINBASE:BTCUSD`; `BTCUSD` is BINANCE's."""
-    if isinstance(name, str) and name.startswith('='):
-        try:
-            name = json.loads(name[1:]).get('symbol')
-        except (ValueError, AttributeError):
-            return None
-    return qualify(name) if isinstance(name, str) else None
 
 
 def _qsd(session: str, body: str) -> str:
@@ -112,7 +102,9 @@ async def _handle(market: Market, sock: DataSocket, payload: str) -> None:
     session = params[0]
     if not isinstance(session, str) or not _SESSION.fullmatch(session):
         return
-    if method == 'quote_create_session':
+    if method in chart.METHODS:
+        await chart.handle(market, sock, method, params)
+    elif method == 'quote_create_session':
         sock.fields[session] = None
     elif session not in sock.fields:
         return  # no such quote session: nothing to answer
@@ -157,8 +149,9 @@ async def _add_symbols(market: Market, sock: DataSocket, session: str, names: li
         await sock.send(framing.frame(payloads))
 
 
-async def publish(market: Market, updates: dict[str, dict[str, Any]]) -> int:
-    """Push changed fields now: one frame per socket holding every symbol it watches. Returns sockets reached."""
+async def publish(market: Market, updates: dict[str, dict[str, Any]], bars: Iterable[str] | None = None) -> int:
+    """Push changed fields now: one frame per socket holding every symbol it watches, and a `du` for each chart
+    series of the symbols whose price moved (or of `bars`, given alone). Returns sockets reached."""
     frames: dict[Socket, list[str]] = {}
     bodies: dict[tuple[str, str, frozenset[str] | None], str] = {}
     for symbol, values in updates.items():
@@ -179,17 +172,32 @@ async def publish(market: Market, updates: dict[str, dict[str, Any]]) -> int:
             for push in state.push_watchers:
                 for _, name in push.subs.get(symbol, ()):
                     frames.setdefault(push, []).append(_push_quote(name, values))
+    charts = chart.updates(market, [s for s, v in updates.items() if 'lp' in v] if bars is None else bars)
     sent = 0
-    for target, payloads in frames.items():
+    for target in [*frames, *(s for s in charts if s not in frames)]:
         if isinstance(target, PushSocket):
-            ok = all([await target.send(p) for p in payloads])  # plain JSON: one message per frame
+            ok = all([await target.send(p) for p in frames[target]])  # plain JSON: one message per frame
         else:
-            ok = await target.send(framing.frame(payloads))
+            ok = True
+            for text in _layout(market, frames.get(target, []), charts.get(target, [])):
+                ok = ok and await target.send(text)
         if ok:
             sent += 1
         else:
             market.close_socket(target)
     return sent
+
+
+def _layout(market: Market, quotes: list[str], bars: list[str]) -> list[str]:
+    """The frames of one publish on one socket. The chart's `du` shares the quotes' frame, or has its own
+    just before or after it, at random: the real server batches them as they come."""
+    if not quotes or not bars:
+        return [framing.frame(quotes or bars)]
+    layout = market.rng.randrange(3)
+    if layout == 0:
+        return [framing.frame(quotes + bars)]
+    frames = [framing.frame(quotes), framing.frame(bars)]
+    return frames if layout == 1 else frames[::-1]
 
 
 # --- the pushstream socket --------------------------------------------------------------------------

@@ -5,11 +5,13 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from starlette.websockets import WebSocket
 
 from .formatting import decimals_for, price_text, round_price
+from .series import Bars, ChartSeries, ChartSession, SeriesMode
+from .troubles import Troubles
 from .universe import EXCHANGES, Listing, listings, related_symbols
 
 SEND_TIMEOUT = 2.0  # a socket that cannot take a frame for this long is dropped, as a real server would
@@ -58,6 +60,7 @@ class DataSocket(Socket):
     fields: dict[str, frozenset[str] | None] = field(default_factory=dict)  # quote session -> fields asked
     beats: int = 0
     unanswered: int = 0  # heartbeats sent since the last echo
+    charts: dict[str, ChartSession] = field(default_factory=dict)  # chart session id -> its series
 
 
 @dataclass(eq=False)
@@ -72,12 +75,14 @@ class Counters:
     blocked: int = 0  # page requests the firewall turned away
     sockets_opened: int = 0
     sockets_closed: int = 0
+    chart_sessions: int = 0  # series created for this symbol, by any page (its own, or a mini chart)
     user_agent: str | None = None  # headers of the last page request, so a test can see what a client sent
     sec_ch_ua: str | None = None
 
     def stats(self) -> dict[str, Any]:
         return {'page_loads': self.page_loads, 'blocked': self.blocked, 'sockets_opened': self.sockets_opened,
-                'sockets_closed': self.sockets_closed, 'user_agent': self.user_agent, 'sec_ch_ua': self.sec_ch_ua}
+                'sockets_closed': self.sockets_closed, 'chart_sessions': self.chart_sessions,
+                'user_agent': self.user_agent, 'sec_ch_ua': self.sec_ch_ua}
 
 
 @dataclass(eq=False)
@@ -89,10 +94,13 @@ class SymbolState:
     lp_time: int
     frozen: bool = False
     dom_only: bool = False
+    series: SeriesMode = 'on'  # the chart series: 'on', 'off' (no chart at all), 'stopped' (no du)
+    bars: Bars | None = None  # made at the first chart that asks, then kept in step with the price
     counters: Counters = field(default_factory=Counters)
     mains: set[DataSocket] = field(default_factory=set)
     watchers: set[DataSocket] = field(default_factory=set)
     push_watchers: set[PushSocket] = field(default_factory=set)
+    charts: set[ChartSeries] = field(default_factory=set)
 
     @property
     def small_decimals(self) -> int:
@@ -113,10 +121,23 @@ class SymbolState:
     def price_fields(self) -> dict[str, Any]:
         return {'lp': self.price, 'ch': self.change, 'chp': self.change_percent, 'lp_time': self.lp_time}
 
-    def set_price(self, price: float) -> dict[str, Any]:
+    @property
+    def pricescale(self) -> int:
+        return 10 ** decimals_for(self.price, self.small_decimals)
+
+    def set_price(self, price: float, now: float) -> dict[str, Any]:
         self.price = round_price(price, self.small_decimals)
-        self.lp_time = int(time.time())
+        self.lp_time = int(now)
+        if self.bars is not None:
+            self.bars.move(self.price, now)
         return self.price_fields()
+
+    def history(self, now: float) -> Bars:
+        """The bars, made on first use so that they end at the price of that moment."""
+        if self.bars is None:
+            self.bars = Bars(self.listing.symbol, self.price, self.small_decimals, self.volume, now)
+        self.bars.roll(now)
+        return self.bars
 
     def snapshot(self) -> dict[str, Any]:
         """Every field the first qsd carries."""
@@ -132,34 +153,15 @@ class SymbolState:
             'description': listing.description, 'local_description': f'{coin.local_name} / {listing.currency}',
             'exchange': listing.exchange, 'type': 'spot', 'short_name': listing.ticker,
             'pro_name': listing.symbol, 'original_name': listing.symbol,
-            'pricescale': 10 ** decimals, 'minmov': 1, 'fractional': False,
+            'pricescale': self.pricescale, 'minmov': 1, 'fractional': False,
             'current_session': 'market', 'update_mode': 'streaming', 'is_tradable': True,
             'base-currency-logoid': f'crypto/XTVC{coin.base}', 'currency-logoid': 'country/US',
         }
 
     def stats(self) -> dict[str, Any]:
         return {**self.counters.stats(), 'sockets_open': len(self.mains), 'price': self.price,
-                'frozen': self.frozen, 'dom_only': self.dom_only,
-                'watchers': len(self.watchers) + len(self.push_watchers)}
-
-
-@dataclass
-class Troubles:
-    """Failure windows set by the controls, by `EX:TICKER`. Key None means every symbol."""
-    fail: dict[str | None, tuple[float, int]] = field(default_factory=dict)  # -> (until, status)
-    hang: dict[str | None, float] = field(default_factory=dict)  # -> until
-
-    def failing(self, symbol: str) -> int | None:
-        now = time.monotonic()
-        for key in (symbol, None):
-            until, status = self.fail.get(key, (0.0, 0))
-            if until > now:
-                return status
-        return None
-
-    def hang_left(self, symbol: str) -> float:
-        now = time.monotonic()
-        return max(0.0, *(self.hang.get(key, 0.0) - now for key in (symbol, None)))
+                'frozen': self.frozen, 'dom_only': self.dom_only, 'series': self.series,
+                'chart_sessions_open': len(self.charts), 'watchers': len(self.watchers) + len(self.push_watchers)}
 
 
 @dataclass(eq=False)
@@ -175,11 +177,12 @@ class Market:
     blocked: int = 0
     asset_requests: int = 0
     tick_changed: asyncio.Event = field(default_factory=asyncio.Event)
+    clock: Callable[[], float] = time.time  # epoch seconds of lp_time and the bars; tests may run it ahead
 
     @classmethod
-    def create(cls, tick_interval: float, seed: int | None) -> Market:
-        market = cls(tick_interval=tick_interval, rng=random.Random(seed))
-        now = int(time.time())
+    def create(cls, tick_interval: float, seed: int | None, clock: Callable[[], float] = time.time) -> Market:
+        market = cls(tick_interval=tick_interval, rng=random.Random(seed), clock=clock)
+        now = int(clock())
         for symbol, listing in listings().items():
             # Each exchange trades a little away from the others, and USDT books a hair away from USD
             # ones; yesterday's close and the volume are each market's own.
@@ -218,6 +221,11 @@ class Market:
             state.watchers.discard(sock)  # type: ignore[arg-type]
             state.push_watchers.discard(sock)  # type: ignore[arg-type]
         sock.subs.clear()
+        if isinstance(sock, DataSocket):
+            for session in sock.charts.values():
+                for series in session.series.values():
+                    self.symbols[series.symbol].charts.discard(series)
+            sock.charts.clear()
         if isinstance(sock, DataSocket) and sock in self.data_sockets:
             self.data_sockets.discard(sock)
             if sock.main in self.symbols:
@@ -246,6 +254,7 @@ class Market:
     def step(self) -> dict[str, dict[str, Any]]:
         """One tick of random motion for every watched, unfrozen symbol: what changed, per symbol."""
         updates: dict[str, dict[str, Any]] = {}
+        now = self.clock()
         for symbol, state in self.symbols.items():
             if state.frozen or not (state.watchers or state.push_watchers):
                 continue
@@ -262,7 +271,7 @@ class Market:
                 move = tick if self.rng.random() < 0.5 else -tick
             if state.price + move <= tick:
                 move = tick
-            updates[symbol] = state.set_price(state.price + move)
+            updates[symbol] = state.set_price(state.price + move, now)
         return updates
 
     # --- controls --------------------------------------------------------------------------------
@@ -273,6 +282,7 @@ class Market:
         self.unknown.clear()
         for state in self.symbols.values():
             state.frozen = state.dom_only = False
+            state.series = 'on'
             state.counters = Counters()
 
     def set_tick(self, interval: float) -> None:

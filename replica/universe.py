@@ -4,8 +4,10 @@ A symbol is `EXCHANGE:TICKER`; a bare ticker means BINANCE, as on TradingView's 
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from collections.abc import Container
+from typing import Any
 
 DEFAULT_EXCHANGE = 'BINANCE'
 
@@ -125,6 +127,16 @@ def qualify(name: str) -> str:
     TradingView does; tickers keep their case (`btcusd` is not found)."""
     exchange, colon, ticker = name.rpartition(':')
     return f'{exchange.upper() if colon else DEFAULT_EXCHANGE}:{ticker}'
+
+
+def resolve(name: Any) -> str | None:
+    """`COINBASE:BTCUSD` or `={"symbol":"COINBASE:BTCUSD",...}` -> `COINBASE:BTCUSD`; `BTCUSD` is BINANCE's."""
+    if isinstance(name, str) and name.startswith('='):
+        try:
+            name = json.loads(name[1:]).get('symbol')
+        except (ValueError, AttributeError):
+            return None
+    return qualify(name) if isinstance(name, str) else None
 
 
 def page_symbol(slug: str, exchange: str | None) -> str:

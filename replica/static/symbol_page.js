@@ -22,7 +22,7 @@
   var related = {};
   document.querySelectorAll('.' + H.relatedItem).forEach(function (el) { related[el.dataset.symbol] = el; });
 
-  // --- number formatting: mirrors tests/replica/formatting.py -------------------------------------
+  // --- number formatting: mirrors replica/formatting.py -------------------------------------
   function decimalsFor(value, small) { return Math.abs(value) >= 1 ? 2 : small; }
   function fixed(value, decimals) {
     var parts = Math.abs(value).toFixed(decimals).split('.');
@@ -114,6 +114,14 @@
   var qs = 'qs_' + randomId(12);
   var ws = new WebSocket(WS + '/socket.io/websocket?from=' + FROM + '&date=' + encodeURIComponent(cfg.release));
   function send(method, params) { ws.send(pack(JSON.stringify({m: method, p: params}))); }
+  // A chart session per chart on the page (its own symbol's, a related symbol's mini chart), each with its
+  // own cs_ id but the same series ids, as TradingView's widgets do. The page draws nothing from them.
+  function openChart(symbol) {
+    var cs = 'cs_' + randomId(12);
+    send('chart_create_session', [cs, 'disable_statistics']);
+    send('resolve_symbol', [cs, 'sds_sym_1', '=' + JSON.stringify({adjustment: 'splits', symbol: symbol})]);
+    send('create_series', [cs, 'sds_1', 's1', 'sds_sym_1', cfg.chart.resolution, cfg.chart.bars]);
+  }
   var greeted = false;
   ws.onmessage = function (event) {
     unpack(event.data).forEach(function (payload) {
@@ -128,6 +136,7 @@
         send('quote_set_fields', [qs].concat(cfg.quoteFields));
         send('quote_add_symbols', [qs, cfg.mainName].concat(cfg.related));
         send('quote_fast_symbols', [qs, cfg.mainName]);
+        cfg.charts.forEach(openChart);
       } else if (msg.m === 'qsd' && msg.p && msg.p[1] && msg.p[1].s === 'ok') {
         onQuote(msg.p[1].n, msg.p[1].v || {});
       }

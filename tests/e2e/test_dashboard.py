@@ -27,7 +27,7 @@ def test_a_ticker_shows_a_spinner_then_its_price_then_follows_the_source(dashboa
     expect(btc.get_by_role('progressbar')).to_be_visible()
     expect(btc.locator('.symbol')).to_have_text('BTCUSD')
 
-    expect_live(dashboard, 'BTCUSD', format_price(replica.price('BTCUSD')))
+    expect_live(dashboard, 'BTCUSD', replica.price_text('BTCUSD'))
     expect(btc.get_by_role('progressbar')).to_be_hidden()
     expect(ticker_input(dashboard)).to_have_value('')
 
@@ -63,7 +63,7 @@ def test_removing_a_card_closes_its_source_tab(dashboard: Page, replica, app_ser
 
 def test_two_browsers_on_one_symbol_share_one_tab(dashboard: Page, new_context, replica, app_server):
     add_ticker(dashboard, 'XRPUSD')
-    price_text = format_price(replica.price('XRPUSD'))
+    price_text = replica.price_text('XRPUSD')
     expect_live(dashboard, 'XRPUSD', price_text)
 
     other = new_context().new_page()
@@ -176,7 +176,7 @@ def test_a_reload_keeps_the_list_and_the_source_tabs(dashboard: Page, replica):
         add_ticker(dashboard, symbol)
         expect_live(dashboard, symbol)
     dashboard.reload()
-    expect_live(dashboard, 'AVAXUSD', format_price(replica.price('AVAXUSD')))
+    expect_live(dashboard, 'AVAXUSD', replica.price_text('AVAXUSD'))
     assert shown_symbols(dashboard) == ['BINANCE:AVAXUSD', 'BINANCE:LINKUSD']
     # The new page subscribed before the old one was let go: the tabs were never rebuilt.
     assert replica.stats('AVAXUSD')['page_loads'] == 1
@@ -336,7 +336,7 @@ def test_a_card_whose_code_is_slow_to_load_still_shows_the_price_and_state(new_c
     expect(card(page, 'XLMUSD')).to_have_count(0)  # its code has not run: nothing could hear the push
     for route in held:
         route.continue_()
-    expect_live(page, 'XLMUSD', format_price(replica.price('XLMUSD')))
+    expect_live(page, 'XLMUSD', replica.price_text('XLMUSD'))
     expect(card(page, 'XLMUSD').get_by_role('progressbar')).to_be_hidden()
 
 
