@@ -12,7 +12,7 @@ from nicegui import app, ui
 from prices import LocalPrices, PriceSource
 from scraper import Settings
 
-from . import api, connection, dashboard, theme
+from . import api, connection, dashboard, symbol_page, theme
 from .metrics import Metrics
 from .price_feed import PriceFeed
 
@@ -63,7 +63,9 @@ def run(settings: Settings) -> None:
     theme.install()
     connection.install()
     feed = PriceFeed(engine, on_pushed=metrics.observe_push, on_status=metrics.count_trouble)
-    dashboard.register(dashboard.Services(engine, settings, feed))
+    services = dashboard.Services(engine, settings, feed)
+    dashboard.register(services)
+    symbol_page.register(services)
     api.register(engine, settings)
     metrics.register_route()
     # Startup handlers run as tasks: the page serves at once and /health says 'degraded' until Chromium is up.

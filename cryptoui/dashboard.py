@@ -10,7 +10,7 @@ from nicegui import Client, app, ui
 from prices import PriceSource, TooManySymbols
 from scraper import InvalidSymbol, PriceEntry, Settings, Status, normalize_symbol, sort_key
 
-from . import connection, theme
+from . import connection, symbol_page, theme
 from .price_feed import PriceFeed
 from .subscriptions import PageSubscriptions
 from .ticker_card import TickerCard
@@ -161,7 +161,8 @@ class Dashboard:
     def _place(self, symbol: str, entry: PriceEntry) -> None:
         index = bisect.bisect(sorted(self._cards, key=sort_key), sort_key(symbol), key=sort_key)
         with self._grid:
-            card = TickerCard(entry, on_remove=self._remove, on_listening=self._follow)
+            card = TickerCard(entry, href=symbol_page.path(symbol, self._services.settings.exchange),
+                              on_remove=self._remove, on_listening=self._follow)
         card.move(target_index=index)
         self._cards[symbol] = card
         self._update_empty_state()

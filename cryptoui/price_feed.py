@@ -5,7 +5,8 @@ one more binding on the entry per viewer (so each new viewer would cost more tha
 symbol has a socket.io room of its viewers. Price changes that arrive together (markets move together) are
 gathered for GATHER_S and sent as ONE 'prices' message per viewer, encoded once per distinct set of
 symbols: at 1000 viewers of 10 symbols that is 1000 sends a tick instead of 10000. 'status' carries the
-rarer changes of status, message or currency to the room.
+rarer changes of status, message, currency or name to the room. 'history' carries a symbol's sparkline when
+its history was (re)loaded whole; between loads the browser grows it from each 'prices' message's newest point.
 """
 from __future__ import annotations
 
@@ -21,12 +22,14 @@ from socketio import packet as sio_packet
 
 from prices import PriceSource
 from scraper import PriceEntry
+from scraper.history import PriceHistory
 from scraper.parsing import price_decimals
 
 from .formatting import signed
 
 PRICES_EVENT = 'prices'
 STATUS_EVENT = 'status'
+HISTORY_EVENT = 'history'
 NAMESPACE = '/'
 # How long a price change waits for others to travel with it. Each frame a socket sends costs the server
 # about the same whatever it carries; the changes of one market move reach us spread over tens of ms.
@@ -55,19 +58,29 @@ def price_message(entry: PriceEntry) -> dict[str, Any]:
 
 
 def status_message(entry: PriceEntry) -> dict[str, Any]:
-    return {'s': entry.symbol, 'status': entry.status, 'message': entry.message, 'currency': entry.currency}
+    # The name and decimals come together (from the series' symbol_resolved): the name's binding sends both.
+    return {'s': entry.symbol, 'status': entry.status, 'message': entry.message, 'currency': entry.currency,
+            'name': entry.name, 'decimals': entry.decimals}
+
+
+def sparkline(history: PriceHistory | None) -> dict[str, Any] | None:
+    """What a card draws of the history (None before its first point), as the browser grows it further."""
+    if history is None or history.last_point is None:
+        return None
+    return history.sparkline(time.time()).as_dict()
 
 
 class _EntryState:
-    """Bound to one entry's status, message and currency: the binding pushes each change here."""
+    """Bound to one entry's status, message, currency and name: the binding pushes each change here."""
     status = BindableProperty(on_change=lambda state, _: state._changed('status'))
     message = BindableProperty(on_change=lambda state, _: state._changed('message'))
     currency = BindableProperty(on_change=lambda state, _: state._changed('currency'))
+    name = BindableProperty(on_change=lambda state, _: state._changed('name'))
 
     def __init__(self, entry: PriceEntry, on_change: Callable[[PriceEntry, str], None]) -> None:
         self.entry = entry
         self._on_change: Callable[[PriceEntry, str], None] | None = None  # not for the values it starts with
-        for name in ('status', 'message', 'currency'):
+        for name in ('status', 'message', 'currency', 'name'):
             setattr(self, name, getattr(entry, name))
             binding.bind_from(self, name, entry, name)
         self._on_change = on_change
@@ -86,7 +99,11 @@ class PriceFeed:
         self._states: dict[str, _EntryState] = {}
         self._status_pending: set[str] = set()
         self._prices_pending: dict[str, dict[str, Any]] = {}  # symbol -> its latest change not yet sent
+        # symbol -> when its history was last loaded whole: a chart view asks for the whole history only
+        # after a load newer than the one it has (every 'history' message says which load it follows).
+        self._loaded: dict[str, float] = {}
         engine.on_price(self._publish_price)
+        engine.on_series(self._publish_series)
 
     # --- the symbols being watched ---------------------------------------------------------------------
 
@@ -103,8 +120,16 @@ class PriceFeed:
             self.untrack(symbol)
 
     def untrack(self, symbol: str) -> None:
+        self._loaded.pop(symbol, None)
         if state := self._states.pop(symbol, None):
             binding.remove([state])
+
+    def loaded_at(self, symbol: str) -> float | None:
+        """When the symbol's history was last loaded whole (from its page's series), if it was."""
+        return self._loaded.get(symbol)
+
+    def _history_message(self, symbol: str, spark: dict[str, Any]) -> dict[str, Any]:
+        return {'s': symbol, 'spark': spark, 'loaded': self._loaded.get(symbol)}
 
     # --- publishing ---------------------------------------------------------------------------------------
 
@@ -133,6 +158,14 @@ class PriceFeed:
             for message in changes.values():
                 if message['t'] is not None:
                     self._on_pushed(max(0.0, now - message['t']))
+
+    def _publish_series(self, symbol: str, history: PriceHistory) -> None:
+        # Once per load for the whole room (a load is rare: a page opening or reconnecting), not per tick.
+        if symbol in self._states:
+            self._loaded[symbol] = time.time()
+        if (spark := sparkline(history)) is not None:
+            background_tasks.create(core.sio.emit(HISTORY_EVENT, self._history_message(symbol, spark),
+                                                  room=room(symbol)), name='push history')
 
     def _state_changed(self, entry: PriceEntry, name: str) -> None:
         if name == 'status' and self._on_status:
@@ -164,6 +197,8 @@ class PriceFeed:
             if (entry := self._engine.entry(symbol)) is None:
                 continue
             await core.sio.emit(STATUS_EVENT, status_message(entry), room=client.id)
+            if (spark := sparkline(self._engine.history(symbol))) is not None:
+                await core.sio.emit(HISTORY_EVENT, self._history_message(symbol, spark), room=client.id)
             if entry.price is not None:
                 await core.sio.emit(PRICES_EVENT, [price_message(entry)], room=client.id)
 

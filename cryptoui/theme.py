@@ -41,7 +41,22 @@ html, body {{ overflow-x: hidden; }}
 .ticker-card[data-status="error"] {{ border-color: color-mix(in srgb, var(--down) 45%, var(--line)); }}
 .ticker-card .symbol {{ font-weight: 700; font-size: 1.05rem; letter-spacing: .04em; }}
 .ticker-card .exchange {{ color: var(--muted); font-size: .7rem; font-weight: 600; letter-spacing: .06em; }}
-.ticker-card .currency {{ color: var(--muted); font-size: .8rem; font-weight: 600; }}
+.ticker-card .currency, .symbol-view .currency {{ color: var(--muted); font-size: .8rem; font-weight: 600; }}
+.instrument {{ color: var(--muted); font-size: .8rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+  min-width: 0; }}
+/* The card is one link to its chart: the link's ::after covers the card, the remove button sits above it. */
+.card-link {{ color: inherit; text-decoration: none; outline: none; }}
+.card-link::after {{ content: ''; position: absolute; inset: 0; z-index: 0; cursor: pointer; }}
+.ticker-card .remove-button {{ position: relative; z-index: 1; }}
+.ticker-card:hover {{ border-color: color-mix(in srgb, #6366f1 45%, var(--line)); }}
+.ticker-card:has(.card-link:focus-visible) {{ outline: 3px solid #6366f1; outline-offset: 2px; }}
+.ticker-card .updated {{ color: var(--muted); font-size: .75rem; font-weight: 500; white-space: nowrap; }}
+.ticker-card .trend {{ width: 100%; margin-top: .15rem; }}
+.sparkline {{ flex: 1 1 auto; min-width: 0; width: 100%; height: 36px; overflow: visible; }}
+.sparkline .spark-line {{ fill: none; stroke: currentColor; stroke-width: 1.5; stroke-linejoin: round; }}
+.sparkline .spark-area {{ fill: currentColor; fill-opacity: .1; stroke: none; }}
+.spark-range {{ color: var(--muted); font-size: .7rem; font-weight: 600; white-space: nowrap; }}
+.ticker-card[data-status="error"] .trend {{ display: none; }}
 .ticker-card .price {{ font-size: 2rem; line-height: 1.15; font-weight: 650; font-variant-numeric: tabular-nums;
   border-radius: 8px; padding: 0 .25rem; margin-left: -.25rem; overflow-wrap: anywhere; }}
 .ticker-card .placeholder {{ color: var(--muted); }}
@@ -66,6 +81,52 @@ html, body {{ overflow-x: hidden; }}
 .flash-down-a {{ animation: flash-down-a .9s ease-out; }}
 .flash-down-b {{ animation: flash-down-b .9s ease-out; }}
 @media (prefers-reduced-motion: reduce) {{ [class*="flash-"] {{ animation-duration: .01s; }} }}
+
+/* The chart view (symbol_page.py, symbol_chart.js). */
+.back-link {{ color: inherit; text-decoration: none; display: inline-flex; align-items: center; justify-content: center;
+  border-radius: 999px; }}
+.back-link:focus-visible {{ outline: 2px solid #fff; }}
+.symbol-body {{ max-width: 1200px; }}
+.symbol-view {{ width: 100%; display: flex; flex-direction: column; gap: .75rem; }}
+.symbol-head {{ display: flex; flex-wrap: wrap; align-items: flex-end; justify-content: space-between;
+  gap: .5rem 1.5rem; }}
+.symbol-title {{ margin: 0; font-size: 1.6rem; line-height: 1.2; font-weight: 700; letter-spacing: .03em;
+  display: flex; flex-wrap: wrap; align-items: baseline; gap: 0 .6rem; }}
+.symbol-title .exchange {{ color: var(--muted); font-size: .9rem; font-weight: 600; letter-spacing: .06em; }}
+.symbol-view .quote {{ text-align: right; }}
+.symbol-view .price {{ font-size: 2.4rem; line-height: 1.1; font-weight: 650; font-variant-numeric: tabular-nums;
+  border-radius: 8px; padding: 0 .25rem; }}
+.symbol-view .changes {{ gap: .6rem; font-variant-numeric: tabular-nums; font-weight: 600; }}
+.symbol-view .change-percent {{ padding: .05rem .5rem; border-radius: 999px;
+  background: color-mix(in srgb, currentColor 12%, transparent); }}
+@media (max-width: 599px) {{ .symbol-view .quote {{ text-align: left; }}
+  .symbol-view .changes {{ justify-content: flex-start; }}
+  .symbol-view .price {{ font-size: 2rem; margin-left: -.25rem; }} }}
+.source-state {{ color: var(--muted); font-size: .85rem; flex-wrap: wrap; }}
+.source-state .state-label {{ font-weight: 600; }}
+.source-state .message {{ overflow-wrap: anywhere; }}
+.state-dot {{ width: .6rem; height: .6rem; border-radius: 50%; background: var(--line); flex: none; }}
+.symbol-view[data-status="live"] .state-dot {{ background: #22c55e; }}
+.symbol-view[data-status="stale"] .state-dot {{ background: #f59e0b; }}
+.symbol-view[data-status="error"] .state-dot {{ background: var(--down); }}
+.symbol-view[data-status="error"] .source-state {{ color: var(--down); }}
+.segmented {{ display: inline-flex; border: 1px solid var(--line); border-radius: 10px; overflow: hidden;
+  background: var(--card); }}
+.segment {{ font: inherit; font-size: .85rem; font-weight: 600; color: var(--muted); background: none; border: 0;
+  padding: 0 .9rem; min-height: 40px; min-width: 48px; cursor: pointer; }}
+.segment + .segment {{ border-left: 1px solid var(--line); }}
+.segment[aria-pressed="true"] {{ background: #4f46e5; color: #fff; }}
+.segment:focus-visible {{ outline: 2px solid #6366f1; outline-offset: -2px; }}
+.range-stats {{ display: flex; flex-wrap: wrap; gap: .5rem 2rem; margin: 0; }}
+.range-stats dt {{ color: var(--muted); font-size: .75rem; font-weight: 600; }}
+.range-stats dd {{ margin: 0; font-weight: 650; font-variant-numeric: tabular-nums; }}
+.chart-frame {{ position: relative; background: var(--card); border: 1px solid var(--line); border-radius: 14px;
+  padding: .5rem; }}
+.price-chart {{ width: 100%; height: min(62vh, 560px); min-height: 280px; }}
+.chart-empty {{ position: absolute; inset: 0; display: flex; align-items: center; justify-content: center;
+  color: var(--muted); text-align: center; padding: 1rem; pointer-events: none; }}
+.symbol-problem {{ text-align: center; padding-top: 3rem; }}
+.symbol-problem .problem-text {{ max-width: 560px; font-size: 1.05rem; }}
 
 .empty-state {{ color: var(--muted); text-align: center; padding: 2.5rem 1rem; border: 2px dashed var(--line);
   border-radius: 14px; width: 100%; }}

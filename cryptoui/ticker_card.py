@@ -1,31 +1,49 @@
-"""One card: a symbol's live price, change, state and a remove button.
+"""One card: a symbol's live price, change, state, sparkline, a link to its chart and a remove button.
 
 The card is one element whose component (ticker_card.js) takes every later change from the symbol's room
 (price_feed): the server sends each change once for all viewers, and a card holds no binding to the shared
-entry, so a new viewer costs the same whether 1 or 1000 others watch the symbol.
+entry, so a new viewer costs the same whether 1 or 1000 others watch the symbol. Its sparkline grows in the
+browser from the newest point each 'prices' message carries, so history costs no message per tick.
 """
 from __future__ import annotations
 
+import time
 from typing import Callable
 
+import orjson
 from nicegui import ui
 
 from scraper import PriceEntry
 
-from .price_feed import price_message, status_message
+from .price_feed import price_message, sparkline, status_message
+
+BROWSER_MODULES = {'crypto-ui': 'web'}  # cryptoui/web/: the clock, price formatting and sparkline shared in JS
 
 
-class TickerCard(ui.element, component='ticker_card.js'):
-    """The card for one symbol; `entry.symbol` has passed normalize_symbol, so it is safe in attributes."""
+class TickerCard(ui.element, component='ticker_card.js', esm=BROWSER_MODULES):
+    """The card for one symbol; `entry.symbol` has passed normalize_symbol, so it is safe in attributes.
 
-    def __init__(self, entry: PriceEntry, on_remove: Callable[[str], None],
+    `href` is the symbol's chart view (symbol_page.path), which a click or Enter on the card opens.
+    """
+
+    def __init__(self, entry: PriceEntry, href: str, on_remove: Callable[[str], None],
                  on_listening: Callable[[str], None]) -> None:
         super().__init__()
         self.symbol = entry.symbol
         self._props['symbol'] = entry.symbol
         self._props['ticker'] = entry.ticker
         self._props['exchange'] = entry.exchange
-        # What the entry holds now shows at once (a cached price with no round trip); the rest is pushed.
-        self._props['initial'] = {**price_message(entry), **status_message(entry)}
+        self._props['href'] = href
+        # What the entry holds now shows at once (a cached price and its sparkline, with no round trip); the
+        # rest is pushed. `now` lets the browser say "2 s ago" by the server's clock, not its own.
+        self._props['initial'] = {**price_message(entry), **status_message(entry), 'now': time.time()}
+        # As text: NiceGUI would wrap each of its ~100 points in an observable list, per card per viewer.
+        self._props['history'] = orjson.dumps(sparkline(getattr(entry, 'history', None))).decode()
         self.on('remove', lambda: on_remove(self.symbol))
-        self.on('listening', lambda: on_listening(self.symbol))
+        self.on('listening', lambda: self._listening(on_listening))
+
+    def _listening(self, on_listening: Callable[[str], None]) -> None:
+        # The browser has the sparkline now, and grows it itself: the server need not keep a copy per viewer.
+        with self._props.suspend_updates():  # nothing to tell the page
+            self._props.pop('history', None)
+        on_listening(self.symbol)

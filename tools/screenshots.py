@@ -2,7 +2,8 @@
 
 Starts the TradingView replica with moving prices and the app against it, adds a few tickers, and saves
 docs/screenshots/desktop.png (1440x900), docs/screenshots/phone.png (iPhone 13) and
-docs/screenshots/desktop-dark.png.
+docs/screenshots/desktop-dark.png; then opens a card's chart view (a click on the card) and saves
+docs/screenshots/chart-desktop.png, chart-desktop-dark.png and chart-phone.png.
 """
 from __future__ import annotations
 
@@ -36,6 +37,15 @@ def fill_dashboard(page: Page, url: str, tickers: list[str]) -> None:
     page.wait_for_function('document.querySelector("[class*=flash-]") !== null', timeout=15_000)
 
 
+def open_chart(page: Page, ticker: str) -> None:
+    """Click the card, as a person does, and wait until the chart has drawn the symbol's history."""
+    card(page, ticker).click()
+    page.wait_for_url(f'**/symbol/{ticker}')
+    expect(page.locator('.symbol-view')).to_have_attribute('data-status', 'live', timeout=30_000)
+    page.wait_for_function('Number(document.querySelector("[data-testid=price-chart]").dataset.points) > 8',
+                           timeout=15_000)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     replica = ReplicaServer(tick_interval=1.0)
@@ -52,11 +62,20 @@ def main() -> None:
                 page.emulate_media(color_scheme='dark')
                 page.wait_for_function('document.body.classList.contains("body--dark")')
                 page.screenshot(path=OUT / 'desktop-dark.png')
+                page.emulate_media(color_scheme='light')
+                open_chart(page, 'BTCUSD')
+                page.get_by_role('button', name='Candles').click()
+                page.screenshot(path=OUT / 'chart-desktop.png')
+                page.emulate_media(color_scheme='dark')
+                page.wait_for_function('document.body.classList.contains("body--dark")')
+                page.screenshot(path=OUT / 'chart-desktop-dark.png')
 
                 device = {k: v for k, v in playwright.devices['iPhone 13'].items() if k != 'default_browser_type'}
                 phone = browser.new_context(**device, color_scheme='light').new_page()
                 fill_dashboard(phone, app.url, PHONE_TICKERS)
                 phone.screenshot(path=OUT / 'phone.png')
+                open_chart(phone, 'ETHUSD')
+                phone.screenshot(path=OUT / 'chart-phone.png')
                 browser.close()
         except Exception:
             print(app.log_tail(60))

@@ -52,3 +52,20 @@ def expect_live(page: Page, symbol: str, price_text: str | None = None) -> None:
 def expect_field_message(page: Page, text: str) -> None:
     # Quasar fades the old message out while the new one fades in: wait until only the new one is left.
     expect(field_message(page)).to_have_text([text])
+
+
+def sparkline(page: Page, symbol: str) -> Locator:
+    return card(page, symbol).get_by_test_id('sparkline')
+
+
+def spark_points(page: Page, symbol: str) -> int:
+    """How many points the card's sparkline draws (0 when it draws none)."""
+    line = sparkline(page, symbol)
+    return int(line.get_attribute('data-points') or 0) if line.count() else 0
+
+
+def last_value(chart_or_sparkline: Locator) -> float:
+    """The newest value a sparkline or chart draws: its label ends 'so far: X' or 'from A to X', or names
+    X before ', high …' (a chart)."""
+    label = chart_or_sparkline.get_attribute('aria-label') or ''
+    return float(label.split(', high ')[0].rsplit(' ', 1)[1].replace(',', ''))
