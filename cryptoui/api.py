@@ -5,6 +5,7 @@ import asyncio
 import time
 from datetime import datetime, timezone
 
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from nicegui import app, binding
 from pydantic import BaseModel, Field
@@ -110,11 +111,14 @@ def register(engine: PriceSource, settings: Settings) -> None:
 
     @app.get('/api/tickers/{symbol}', tags=['prices'], summary="One watched symbol's snapshot",
              responses={200: {'model': Ticker}, 400: {'model': ApiError, 'description': 'Not a symbol'},
-                        404: {'model': ApiError, 'description': 'Not watched by anyone now'}})
-    async def ticker_route(symbol: str) -> JSONResponse:
+                        404: {'model': ApiError, 'description': 'Not watched by anyone now'}},
+             # declared by hand, so the schema promises no 422 (every text is answered 200, 400 or 404)
+             openapi_extra={'parameters': [{'name': 'symbol', 'in': 'path', 'required': True,
+                                            'schema': {'type': 'string'}, 'example': 'COINBASE:ETHUSD'}]})
+    async def ticker_route(request: Request) -> JSONResponse:
         """`EXCHANGE:TICKER`, or a bare ticker on the server's default exchange. Asking does not subscribe."""
         try:
-            name = normalize_symbol(symbol, settings.exchange)
+            name = normalize_symbol(request.path_params['symbol'], settings.exchange)
         except InvalidSymbol as error:
             return JSONResponse({'error': str(error)}, status_code=400)
         if (entry := engine.entry(name)) is None:

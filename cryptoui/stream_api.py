@@ -25,6 +25,7 @@ from .streams import BadSymbols, Consumer, StreamHub
 log = logging.getLogger(__name__)
 
 STREAM_PATH = '/api/stream'
+SOCKET_PATH = '/api/ws'
 EVENT = 'tickers'
 EXAMPLE = 'BTCUSD,COINBASE:ETHUSD'
 USAGE = 'Send {"subscribe": ["BTCUSD", ...]} or {"unsubscribe": [...]}.'
@@ -105,7 +106,6 @@ class _Socket:
     async def serve(self) -> None:
         writer = asyncio.create_task(self._write(), name='ws stream writer')
         reader = asyncio.create_task(self._read(), name='ws stream reader')
-        self.consumer.stop_connection = writer.cancel  # a writer blocked on a full socket is cancelled
         try:
             await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -167,7 +167,7 @@ def _command(text: str) -> tuple[str, list[str]]:
 
 
 def register(hub: StreamHub, heartbeat: float) -> None:
-    stream_door.install(app, {STREAM_PATH})
+    stream_door.install(app, {STREAM_PATH, SOCKET_PATH})
     app.on_startup(hub.start)
     app.on_shutdown(hub.stop)
 
@@ -188,11 +188,11 @@ def register(hub: StreamHub, heartbeat: float) -> None:
             return refusal(error)
         return EventStream(hub, symbols, heartbeat)
 
-    @app.websocket('/api/ws')
+    @app.websocket(SOCKET_PATH)
     async def socket(websocket: WebSocket) -> None:
         raw = _raw_symbols(websocket.query_params.getlist('symbols'))
         try:
-            symbols = hub.parse(raw) if raw else []
+            symbols = hub.parse(raw) if any(part.strip() for part in raw) else []  # may subscribe later
         except BadSymbols as error:
             await websocket.send_denial_response(refusal(error))
             return
@@ -201,6 +201,7 @@ def register(hub: StreamHub, heartbeat: float) -> None:
         except TooManySymbols as error:
             await websocket.send_denial_response(refusal(error))
             return
+        consumer.stop_connection = websocket.scope.get(stream_door.CUT_OFF) or (lambda: None)
         try:
             await websocket.accept()
             await _Socket(hub, websocket, consumer).serve()

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ('sse', 'ws')
 SHUTDOWN_POLL_S = 0.1  # as often as uvicorn itself looks whether it should exit
+SHUTDOWN_GRACE_S = 1.0
 _ECHO = 40  # at most this much of a rejected symbol is quoted back
 
 
@@ -118,6 +119,9 @@ class StreamHub:
     def parse(self, raws: Iterable[str], held: Iterable[str] = ()) -> list[str]:
         """The symbols as normalize_symbol names them, without repeats; BadSymbols for the whole list if any is
         bad or if a consumer holding `held` would then follow more than a browser may."""
+        raws = list(raws)
+        if not any(raw.strip() for raw in raws):
+            raise BadSymbols('Name at least one symbol, e.g. BTCUSD,COINBASE:ETHUSD.')
         symbols: list[str] = []
         for raw in raws:
             try:
@@ -127,8 +131,6 @@ class StreamHub:
                 raise BadSymbols(f'{shown!r}: {error}' if shown.strip() else f'An empty symbol: {error}') from None
             if symbol not in symbols:
                 symbols.append(symbol)
-        if not symbols:
-            raise BadSymbols('Name at least one symbol, e.g. BTCUSD,COINBASE:ETHUSD.')
         limit = self._settings.max_tickers_per_browser
         if len(set(held) | set(symbols)) > limit:
             raise BadSymbols(f'A program can follow at most {limit} symbols at once, as a browser can.')
@@ -147,7 +149,7 @@ class StreamHub:
             if symbols:
                 self.add(consumer, symbols)
         except BaseException:
-            self.close(consumer, 'refused')
+            self.close(consumer, 'refused', quiet=True)
             raise
         log.info('%s consumer opened for %s (%d consumers)', kind, ','.join(symbols) or 'no symbols yet',
                  len(self._consumers))
@@ -175,7 +177,7 @@ class StreamHub:
             self._unwatch(consumer, symbol)
             consumer.subscriptions.remove(symbol)
 
-    def close(self, consumer: Consumer, reason: str) -> None:
+    def close(self, consumer: Consumer, reason: str, quiet: bool = False) -> None:
         """Release everything the consumer holds; safe to call again (each path that ends it calls this)."""
         if consumer not in self._consumers:
             return
@@ -185,7 +187,7 @@ class StreamHub:
             self._unwatch(consumer, symbol)
         consumer.subscriptions.close()
         consumer.end(reason)
-        if reason != 'refused':
+        if not quiet:
             log.info('%s consumer %s after %d events: released %s', consumer.kind, reason, consumer.last_id,
                      ','.join(symbols) or 'nothing')
 
@@ -248,10 +250,10 @@ class StreamHub:
                 self._cut_off(consumer)
 
     def _cut_off(self, consumer: Consumer) -> None:
-        log.warning('%s consumer cut off: it left %d events unread; released %s', consumer.kind, consumer.limit,
-                    ','.join(consumer.symbols))
+        log.warning('%s consumer cut off after %d events: it left %d unread; released %s', consumer.kind,
+                    consumer.last_id, consumer.limit, ','.join(consumer.symbols))
         self.cut_offs[consumer.kind] += 1
-        self.close(consumer, 'cut off')
+        self.close(consumer, 'cut off', quiet=True)
         consumer.stop_connection()
 
     # --- /metrics ------------------------------------------------------------------------------------------
@@ -286,8 +288,14 @@ class StreamHub:
         from nicegui.server import Server  # set by ui.run
         while not getattr(getattr(Server, 'instance', None), 'should_exit', False):
             await asyncio.sleep(SHUTDOWN_POLL_S)
-        if self._consumers:
-            log.info('ending %d stream consumers: the server is stopping', len(self._consumers))
-        for consumer in list(self._consumers):
+        consumers = list(self._consumers)
+        if consumers:
+            log.info('ending %d stream consumers: the server is stopping', len(consumers))
+        for consumer in consumers:
             self.close(consumer, 'ended by the server stopping')
+        # A client that reads sees its stream end and closes; one that does not would hold the server's exit
+        # for uvicorn's whole graceful timeout, waiting to flush bytes it will never read.
+        await asyncio.sleep(SHUTDOWN_GRACE_S)
+        for consumer in consumers:
+            consumer.stop_connection()
 
