@@ -6,11 +6,9 @@ and asyncio's transport buffer (64 KiB) are full. A stream sends a few KiB a sec
 stream connection small buffers: the consumer's own bounded buffer (cryptoui/streams.py) then starts filling
 within seconds of the client stopping, and a slow consumer costs the machine a bounded amount.
 
-Dropping such a connection must happen here too: inside the stack its response is blocked in uvicorn's flow
-control, behind NiceGUI's middlewares (Starlette BaseHTTPMiddleware, each relaying the body through a task
-that is then blocked as well), and closing politely would wait for the unread bytes to flush. Aborting the
-transport ends it at once; uvicorn then sees a lost connection and every layer unwinds as for a client that
-went away.
+Dropping such a connection needs the connection itself: its response is blocked in uvicorn's flow control,
+and closing politely would wait for the unread bytes to flush. Aborting the transport ends it at once; uvicorn
+then sees a lost connection and everything unwinds as for a client that went away.
 """
 from __future__ import annotations
 
@@ -42,15 +40,18 @@ def _transport(send: Send) -> asyncio.Transport | None:
 
 
 class _StreamDoor:
-    def __init__(self, app: ASGIApp, paths: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp, bare: ASGIApp, paths: frozenset[str]) -> None:
         self.app = app
+        self.bare = bare
         self.paths = paths
         self._warned = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope['type'] in ('http', 'websocket') and scope['path'] in self.paths:
             scope[CUT_OFF] = self._prepare(send)
-        await self.app(scope, receive, send)
+            await self.bare(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
     def _prepare(self, send: Send) -> Callable[[], None]:
         transport = _transport(send)
@@ -76,6 +77,19 @@ class _StreamDoor:
 
 def install(app: FastAPI, paths: set[str]) -> None:
     """Put the door in front of the whole middleware stack. Starlette builds that stack at its first call,
-    after ui.run has added NiceGUI's middlewares, so a middleware added here would end up inside them."""
+    after ui.run has added NiceGUI's middlewares, so a middleware added here would end up inside them.
+
+    The streams' own requests skip NiceGUI's middlewares (FastAPI's own layers and exception handlers stay):
+    a program needs no session cookie, user storage or page redirects, and each BaseHTTPMiddleware would
+    relay every event of every stream through one more task."""
     build: Callable[[], ASGIApp] = app.build_middleware_stack
-    app.build_middleware_stack = lambda: _StreamDoor(build(), frozenset(paths))  # type: ignore[method-assign]
+
+    def build_with_door() -> ASGIApp:
+        full, kept = build(), app.user_middleware
+        app.user_middleware = []
+        try:
+            bare = build()
+        finally:
+            app.user_middleware = kept
+        return _StreamDoor(full, bare, frozenset(paths))
+    app.build_middleware_stack = build_with_door  # type: ignore[method-assign]
