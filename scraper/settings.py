@@ -90,11 +90,11 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
     parser.add_argument('--max-tickers-per-browser', type=int,
                         default=env.get('MAX_TICKERS_PER_BROWSER', str(default.max_tickers_per_browser)),
                         help='most cards one browser may hold, 1-200 (default 30; env MAX_TICKERS_PER_BROWSER)')
-    parser.add_argument('--stream-buffer', dest='stream_buffer_events', type=int,
+    parser.add_argument('--stream-buffer', dest='stream_buffer_events', type=int, metavar='EVENTS',
                         default=env.get('STREAM_BUFFER', str(default.stream_buffer_events)),
                         help='events a program\'s stream may leave unread before it is cut off, 1-10000 '
                              '(default 100; env STREAM_BUFFER)')
-    parser.add_argument('--stream-heartbeat', type=float,
+    parser.add_argument('--stream-heartbeat', type=float, metavar='SECONDS',
                         default=env.get('STREAM_HEARTBEAT', str(default.stream_heartbeat)),
                         help='seconds between heartbeat comments on a quiet /api/stream, 0.1-3600 '
                              '(default 15; env STREAM_HEARTBEAT)')

@@ -86,7 +86,8 @@ class Socket(AbstractContextManager):
     """`/api/ws`: sends dicts (or raw text and bytes), receives JSON messages."""
 
     def __init__(self, app: AppProcess, query: str = '') -> None:
-        self.ws: ClientConnection = connect(f'ws://127.0.0.1:{app.port}/api/ws{query}', open_timeout=10, legacy=True)  # held across calls
+        # legacy=True: connected here and closed by close(), not within one `with` block
+        self.ws: ClientConnection = connect(f'ws://127.0.0.1:{app.port}/api/ws{query}', open_timeout=10, legacy=True)
 
     def send(self, message: Any) -> None:
         self.ws.send(message if isinstance(message, (str, bytes)) else json.dumps(message))
