@@ -18,6 +18,8 @@ import logging
 from collections import Counter, defaultdict, deque
 from typing import Any, Callable, Iterable
 
+from nicegui.server import Server
+
 from prices import PriceSource, TooManySymbols
 from scraper import InvalidSymbol, PriceEntry, Settings, normalize_symbol
 
@@ -127,8 +129,8 @@ class StreamHub:
             try:
                 symbol = normalize_symbol(raw, self._settings.exchange)
             except InvalidSymbol as error:
-                shown = raw.strip()[:_ECHO] or raw[:_ECHO]
-                raise BadSymbols(f'{shown!r}: {error}' if shown.strip() else f'An empty symbol: {error}') from None
+                shown = raw.strip()[:_ECHO]
+                raise BadSymbols(f'{shown!r}: {error}' if shown else f'An empty symbol: {error}') from None
             if symbol not in symbols:
                 symbols.append(symbol)
         limit = self._settings.max_tickers_per_browser
@@ -285,8 +287,7 @@ class StreamHub:
     async def _end_all_at_shutdown(self) -> None:
         """Uvicorn waits (up to timeout_graceful_shutdown) for responses to finish before it shuts the app down,
         and a stream never finishes by itself: end them all as soon as it has been told to exit."""
-        from nicegui.server import Server  # set by ui.run
-        while not getattr(getattr(Server, 'instance', None), 'should_exit', False):
+        while not getattr(getattr(Server, 'instance', None), 'should_exit', False):  # ui.run sets the instance
             await asyncio.sleep(SHUTDOWN_POLL_S)
         consumers = list(self._consumers)
         if consumers:
