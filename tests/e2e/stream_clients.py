@@ -114,19 +114,26 @@ class Socket(AbstractContextManager):
         self.close()
 
 
+UPGRADE = ('Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+           'Sec-WebSocket-Version: 13\r\n')
+
+
 @dataclass
 class SilentClient:
-    """Asks for a stream and never reads it. A small receive buffer, so its own kernel takes little of what
-    the server sends (what a client's kernel holds is the client's memory, not the server's)."""
+    """Asks for a stream (`kind` 'sse' or 'ws') and never reads it. A small receive buffer, so its own kernel
+    takes little of what the server sends (what a client's kernel holds is the client's memory, not the
+    server's)."""
     app: AppProcess
     symbols: str
+    kind: str = 'sse'
     sock: socket.socket = field(init=False)
 
     def __post_init__(self) -> None:
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         self.sock.connect(('127.0.0.1', self.app.port))
-        self.sock.sendall(f'GET /api/stream?symbols={self.symbols} HTTP/1.1\r\nHost: test\r\n\r\n'.encode())
+        path, extra = ('/api/stream', '') if self.kind == 'sse' else ('/api/ws', UPGRADE)
+        self.sock.sendall(f'GET {path}?symbols={self.symbols} HTTP/1.1\r\nHost: test\r\n{extra}\r\n'.encode())
 
     def dropped(self) -> bool:
         """Read what it was sent: the server ended the connection once the end (EOF or reset) is reached."""

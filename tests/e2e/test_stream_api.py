@@ -255,10 +255,12 @@ async def _flood(replica_url: str, symbols: list[str], done: Callable[[], bool],
     return moves
 
 
-def test_a_consumer_that_never_reads_is_cut_off_and_its_buffer_stays_bounded(app, replica):
+@pytest.mark.parametrize('kind', ['sse', 'ws'])
+def test_a_consumer_that_never_reads_is_cut_off_and_its_buffer_stays_bounded(app, replica, kind):
     symbols = ['AVAXUSD', 'LINKUSD', 'DOTUSD', 'ATOMUSD', 'UNIUSD', 'AAVEUSD'][:CAP]
     names = [f'BINANCE:{s}' for s in symbols]
-    silent = SilentClient(app, ','.join(symbols))
+    silent = SilentClient(app, ','.join(symbols), kind)
+    cut_offs_before = stream_metrics(app)[f'cut_offs_total{{kind="{kind}"}}']
     wait_until(lambda: all(app.tickers().get(n, {}).get('status') == 'live' for n in names), 30, 'all live')
     reader, ids, stop = SseReader(app, ','.join(symbols)), [], threading.Event()
 
@@ -277,7 +279,7 @@ def test_a_consumer_that_never_reads_is_cut_off_and_its_buffer_stays_bounded(app
     def cut_off() -> bool:
         figures = stream_metrics(app)
         longest.append(figures['longest_buffer'])
-        return figures['cut_offs_total{kind="sse"}'] == 1
+        return figures[f'cut_offs_total{{kind="{kind}"}}'] == cut_offs_before + 1
     try:
         # its own thread: Playwright's sync API keeps an event loop running in this one once a browser test ran
         with ThreadPoolExecutor(1) as runner:
@@ -286,11 +288,12 @@ def test_a_consumer_that_never_reads_is_cut_off_and_its_buffer_stays_bounded(app
         assert max(longest) <= BUFFER, longest
         assert silent.dropped(), 'the server ended its connection'
         figures = stream_metrics(app)
-        assert figures['consumers{kind="sse"}'] == 1 and figures['buffered_events'] <= BUFFER
+        assert figures['consumers{kind="sse"}'] == 1 and figures['consumers{kind="ws"}'] == 0
+        assert figures['buffered_events'] <= BUFFER
         assert all(app.tickers()[n]['viewers'] == 1 for n in names), 'the silent one released its symbols'
         rss_growth_mb = (server.memory_info().rss - rss_before) / 2**20
         assert rss_growth_mb < 20, f'server RSS grew {rss_growth_mb:.1f} MiB while {moves} moves went out'
-        assert re.search(rf'WARNING .*sse consumer cut off after \d+ events: it left {BUFFER} unread; released '
+        assert re.search(rf'WARNING .*{kind} consumer cut off after \d+ events: it left {BUFFER} unread; released '
                          + ','.join(sorted(names, key=lambda n: n.split(':')[1])), app.log_tail(400))
     finally:
         stop.set()
