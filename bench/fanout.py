@@ -80,7 +80,7 @@ async def measure_window(stack: Stack, workers: ViewerWorkers, driver: PriceDriv
     }
 
 
-async def _first_viewer(stack: Stack, app: httpx.AsyncClient, symbols: list[str], workers: int,
+async def first_viewer(stack: Stack, app: httpx.AsyncClient, symbols: list[str], workers: int,
                         deflate: bool) -> ViewerWorkers:
     """A real browser creates the user and types its symbols; one simulated viewer of that user then holds
     them and the real browser goes."""
@@ -115,7 +115,7 @@ async def measure(steps: tuple[int, ...] = SIZES['full']['steps'], window: int =
     driver: PriceDriver | None = None
     try:
         async with client(stack.replica.url) as replica, client(stack.app.url) as app:
-            pool = await _first_viewer(stack, app, symbols, workers, deflate)
+            pool = await first_viewer(stack, app, symbols, workers, deflate)
             driver = PriceDriver(replica, symbols)
             await driver.prepare()
             driver.start()

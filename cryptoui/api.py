@@ -1,16 +1,18 @@
-"""JSON for programs and operators: /health for probes, /api/tickers for everything being watched, and each
-watched symbol's history."""
+"""JSON for programs and operators: /health for probes, /api/tickers for everything being watched (or one),
+and each watched symbol's history."""
 from __future__ import annotations
 
 import asyncio
 import time
 from datetime import datetime, timezone
 
+from fastapi import Request
 from fastapi.responses import JSONResponse, ORJSONResponse
 from nicegui import app, binding
+from pydantic import BaseModel, Field
 
 from prices import PriceSource
-from scraper import InvalidSymbol, Settings, normalize_symbol
+from scraper import InvalidSymbol, PriceEntry, Settings, normalize_symbol
 
 from .metrics import connected_clients
 
@@ -44,31 +46,60 @@ def health(engine: PriceSource, loop_lag: float) -> tuple[dict, int]:
     return body, 503 if failed else 200
 
 
+def ticker_row(engine: PriceSource, entry: PriceEntry) -> dict:
+    return {
+        'symbol': entry.symbol,
+        'exchange': entry.exchange,
+        'ticker': entry.ticker,
+        'name': entry.name,
+        'price': entry.price,
+        'price_text': entry.price_text,
+        'change': entry.change,
+        'change_percent': entry.change_percent,
+        'currency': entry.currency,
+        'status': entry.status,
+        'message': entry.message,
+        'updated_at': entry.updated_at,
+        'updated_at_iso': _iso(entry.updated_at),
+        'source': entry.source,
+        'viewers': engine.viewers(entry.symbol),
+        'node': engine.owner(entry.symbol),
+    }
+
+
 def tickers(engine: PriceSource) -> list[dict]:
     rows = []
     for symbol in engine.symbols:
         entry = engine.entry(symbol)
         if entry is None:  # unsubscribed between the two lookups
             continue
-        rows.append({
-            'symbol': entry.symbol,
-            'exchange': entry.exchange,
-            'ticker': entry.ticker,
-            'name': entry.name,
-            'price': entry.price,
-            'price_text': entry.price_text,
-            'change': entry.change,
-            'change_percent': entry.change_percent,
-            'currency': entry.currency,
-            'status': entry.status,
-            'message': entry.message,
-            'updated_at': entry.updated_at,
-            'updated_at_iso': _iso(entry.updated_at),
-            'source': entry.source,
-            'viewers': engine.viewers(symbol),
-            'node': engine.owner(symbol),
-        })
+        rows.append(ticker_row(engine, entry))
     return rows
+
+
+class Ticker(BaseModel):
+    """One watched symbol, as /api/tickers lists it (numbers are null until the first price)."""
+    symbol: str = Field(examples=['BINANCE:BTCUSD'])
+    exchange: str
+    ticker: str
+    name: str = Field(description="the instrument's name, as the page's chart series gives it ('' before)",
+                      examples=['Bitcoin / U.S. Dollar'])
+    price: float | None
+    price_text: str = Field(examples=['97,123.45'])
+    change: float | None
+    change_percent: float | None
+    currency: str
+    status: str = Field(description='connecting, live, stale, reconnecting or error')
+    message: str = Field(description='what the card says about the status, for a person')
+    updated_at: float | None = Field(description='epoch seconds of the last word from the source')
+    updated_at_iso: str | None
+    source: str = Field(description="where the price came from: 'websocket', 'dom', 'scan' or 'poll'")
+    viewers: int = Field(description='pages and programs holding it')
+    node: str | None = Field(description="in a cluster, the node whose Chromium watches it")
+
+
+class ApiError(BaseModel):
+    error: str
 
 
 def history(engine: PriceSource, settings: Settings, raw_symbol: str, since: float | None) -> tuple[dict, int]:
@@ -91,9 +122,26 @@ def register(engine: PriceSource, settings: Settings) -> None:
         body, status_code = health(engine, await event_loop_lag())
         return JSONResponse(body, status_code=status_code)
 
-    @app.get('/api/tickers')
+    @app.get('/api/tickers', tags=['prices'], summary='Every watched symbol')
     async def tickers_route() -> JSONResponse:
         return JSONResponse({'tickers': tickers(engine)})
+
+    @app.get('/api/tickers/{symbol}', tags=['prices'], summary="One watched symbol's snapshot",
+             responses={200: {'model': Ticker}, 400: {'model': ApiError, 'description': 'Not a symbol'},
+                        404: {'model': ApiError, 'description': 'Not watched by anyone now'}},
+             # declared by hand, so the schema promises no 422 (every text is answered 200, 400 or 404)
+             openapi_extra={'parameters': [{'name': 'symbol', 'in': 'path', 'required': True,
+                                            'schema': {'type': 'string'}, 'example': 'COINBASE:ETHUSD'}]})
+    async def ticker_route(request: Request) -> JSONResponse:
+        """`EXCHANGE:TICKER`, or a bare ticker on the server's default exchange. Asking does not subscribe."""
+        try:
+            name = normalize_symbol(request.path_params['symbol'], settings.exchange)
+        except InvalidSymbol as error:
+            return JSONResponse({'error': str(error)}, status_code=400)
+        if (entry := engine.entry(name)) is None:
+            return JSONResponse({'error': f'{name} is not being watched; /api/stream?symbols={name} follows it.'},
+                                status_code=404)
+        return JSONResponse(ticker_row(engine, entry))
 
     @app.get('/api/tickers/{symbol}/history', summary="A watched symbol's bars and recorded prices",
              responses={400: {'description': 'Not a symbol'}, 404: {'description': 'Nobody watches it'}})

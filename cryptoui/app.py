@@ -12,9 +12,10 @@ from nicegui import app, ui
 from prices import LocalPrices, PriceSource
 from scraper import Settings
 
-from . import api, connection, dashboard, symbol_page, theme
+from . import api, connection, dashboard, stream_api, symbol_page, theme
 from .metrics import Metrics
 from .price_feed import PriceFeed
+from .streams import StreamHub
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,9 @@ def run(settings: Settings) -> None:
     dashboard.register(services)
     symbol_page.register(services)
     api.register(engine, settings)
+    hub = StreamHub(engine, settings, feed)
+    stream_api.register(hub, settings.stream_heartbeat)
+    metrics.count_streams(hub)
     metrics.register_route()
     # Startup handlers run as tasks: the page serves at once and /health says 'degraded' until Chromium is up.
     app.on_startup(engine.start)
@@ -76,7 +80,7 @@ def run(settings: Settings) -> None:
         signal.signal(signum, _exit_after_graceful_shutdown)
     ui.run(host=settings.host, port=settings.port, title='Crypto Tracker', reload=False, show=False,
            storage_secret=storage_secret(settings), favicon=FAVICON, dark=None, language='en-US',
-           show_welcome_message=True, timeout_graceful_shutdown=5,
+           show_welcome_message=True, timeout_graceful_shutdown=5, fastapi_docs=stream_api.DOCS,
            # Our socket messages are a few hundred bytes: compressing each one for each viewer would cost more
            # CPU than the bytes it saves are worth (page HTML still goes out gzipped).
            ws_per_message_deflate=False)

@@ -10,6 +10,8 @@ from prometheus_client.registry import Collector
 from prices import PriceSource
 from scraper import PriceEntry, Status
 
+from .streams import KINDS, StreamHub
+
 TROUBLE = {Status.ERROR.value, Status.RECONNECTING.value}
 # From sub-millisecond (the usual in-process push) to seconds (a blocked event loop).
 LATENCY_BUCKETS = (.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5)
@@ -70,6 +72,10 @@ class Metrics:
         if entry.status in TROUBLE:
             self.scrape_errors.labels(symbol=entry.symbol, exchange=entry.exchange).inc()
 
+    def count_streams(self, hub: StreamHub) -> None:
+        """The programs' streams (cryptoui/streams.py), read from the hub when Prometheus scrapes."""
+        self.registry.register(_StreamCollector(hub))
+
     def register_route(self) -> None:
         @app.get('/metrics', include_in_schema=False)
         async def metrics() -> Response:  # on the loop that owns the state the gauges read
@@ -99,3 +105,29 @@ class _ClusterCollector(Collector):
             family = CounterMetricFamily(f'cryptotracker_cluster_{name}', documentation, labels=list(labels))
             family.add_metric(list(labels.values()), float(health[name]))
             yield family
+
+
+class _StreamCollector(Collector):
+    """Stream consumers by kind ('sse', 'ws'), what they were sent, who was cut off and what waits unsent."""
+
+    def __init__(self, hub: StreamHub) -> None:
+        self._hub = hub
+
+    def collect(self):  # noqa: ANN201 - the prometheus_client Collector interface
+        consumers = GaugeMetricFamily('cryptotracker_stream_consumers', 'Programs connected to a stream now',
+                                      labels=['kind'])
+        sent = CounterMetricFamily('cryptotracker_stream_events_sent', 'Events written to stream consumers',
+                                   labels=['kind'])
+        cut = CounterMetricFamily('cryptotracker_stream_cut_offs',
+                                  'Stream consumers dropped because they left their whole buffer unread',
+                                  labels=['kind'])
+        for kind in KINDS:
+            consumers.add_metric([kind], self._hub.count(kind))
+            sent.add_metric([kind], self._hub.events_sent[kind])
+            cut.add_metric([kind], self._hub.cut_offs[kind])
+        yield from (consumers, sent, cut)
+        yield GaugeMetricFamily('cryptotracker_stream_buffered_events', 'Events waiting in all consumers\' buffers',
+                                value=self._hub.buffered)
+        yield GaugeMetricFamily('cryptotracker_stream_longest_buffer',
+                                'Events waiting in the fullest consumer buffer (cut off at --stream-buffer)',
+                                value=self._hub.longest_buffer)

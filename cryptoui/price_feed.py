@@ -39,6 +39,7 @@ GATHER_S = 0.02
 # nodes, or to be published for them) waited behind it.
 SENDS_PER_YIELD = 100
 EntryListener = Callable[[PriceEntry], None]
+BatchListener = Callable[[list[str]], None]  # the symbols of one gathered burst, or of one status change
 
 
 def room(symbol: str) -> str:
@@ -102,8 +103,13 @@ class PriceFeed:
         # symbol -> when its history was last loaded whole: a chart view asks for the whole history only
         # after a load newer than the one it has (every 'history' message says which load it follows).
         self._loaded: dict[str, float] = {}
+        self._batch_listeners: list[BatchListener] = []
         engine.on_price(self._publish_price)
         engine.on_series(self._publish_series)
+
+    def on_batch(self, listener: BatchListener) -> None:
+        """Also hand each burst to `listener` (the programs' streams), gathered as the viewers get it."""
+        self._batch_listeners.append(listener)
 
     # --- the symbols being watched ---------------------------------------------------------------------
 
@@ -141,6 +147,8 @@ class PriceFeed:
 
     async def _send_prices(self) -> None:
         changes, self._prices_pending = self._prices_pending, {}
+        for listener in self._batch_listeners:
+            listener(list(changes))
         by_socket: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         for symbol, message in changes.items():
             for _, eio_sid in core.sio.manager.get_participants(NAMESPACE, room(symbol)):
@@ -177,6 +185,8 @@ class PriceFeed:
 
     async def _emit_status(self, entry: PriceEntry) -> None:
         self._status_pending.discard(entry.symbol)
+        for listener in self._batch_listeners:
+            listener([entry.symbol])
         await core.sio.emit(STATUS_EVENT, status_message(entry), room=room(entry.symbol))
 
     # --- viewers --------------------------------------------------------------------------------------------

@@ -41,6 +41,10 @@ class Settings:
     poll_interval: float | None = None
     storage_secret: str = field(default='', repr=False)
     max_tickers_per_browser: int = 30
+    # Programs' streams (/api/stream, /api/ws): events one consumer may leave unread before it is cut off, and
+    # seconds between SSE heartbeat comments (proxies close connections that stay silent).
+    stream_buffer_events: int = 100
+    stream_heartbeat: float = 15.0
     # Cluster mode (cluster/): set, this process is one node of several sharing prices through Redis.
     redis_url: str | None = None
     node_id: str = ''
@@ -86,6 +90,14 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
     parser.add_argument('--max-tickers-per-browser', type=int,
                         default=env.get('MAX_TICKERS_PER_BROWSER', str(default.max_tickers_per_browser)),
                         help='most cards one browser may hold, 1-200 (default 30; env MAX_TICKERS_PER_BROWSER)')
+    parser.add_argument('--stream-buffer', dest='stream_buffer_events', type=int, metavar='EVENTS',
+                        default=env.get('STREAM_BUFFER', str(default.stream_buffer_events)),
+                        help='events a program\'s stream may leave unread before it is cut off, 1-10000 '
+                             '(default 100; env STREAM_BUFFER)')
+    parser.add_argument('--stream-heartbeat', type=float, metavar='SECONDS',
+                        default=env.get('STREAM_HEARTBEAT', str(default.stream_heartbeat)),
+                        help='seconds between heartbeat comments on a quiet /api/stream, 0.1-3600 '
+                             '(default 15; env STREAM_HEARTBEAT)')
     parser.add_argument('--bench-poll-interval', dest='poll_interval', type=float,
                         default=env.get('BENCH_POLL_INTERVAL') or None,
                         help=argparse.SUPPRESS)  # benchmarks only: read the price on a timer, as peers do
@@ -104,6 +116,10 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
         parser.error('--max-symbols must be between 1 and 500')
     if not 1 <= args.max_tickers_per_browser <= 200:
         parser.error('--max-tickers-per-browser must be between 1 and 200')
+    if not 1 <= args.stream_buffer_events <= 10_000:
+        parser.error('--stream-buffer must be between 1 and 10000 events')
+    if not 0.1 <= args.stream_heartbeat <= 3600:
+        parser.error('--stream-heartbeat must be between 0.1 and 3600 seconds')
     try:
         exchange = normalize_exchange(args.exchange)
     except InvalidSymbol:

@@ -133,3 +133,27 @@ def test_cluster_smoke(tmp_path: Path) -> None:
     assert cluster['rows'][-1]['seconds'] == round_['first_fresh_s']
     stop = cluster['raw']['stop']
     assert stop['orphans_swept'] == 0, stop
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(DEADLINE + 30)
+def test_stream_smoke(tmp_path: Path) -> None:
+    """About 40 s on an idle 2-core machine: a real browser creates the user, then 5 SSE consumers and 5 page
+    viewers."""
+    run_smoke(tmp_path, 'stream')
+
+    stream = json.loads((tmp_path / 'stream.json').read_text())
+    alone, viewers, beside = stream['rows']
+    assert [r['measured'] for r in stream['rows']] == [
+        'SSE consumers, alone', 'page viewers, beside the SSE consumers', 'SSE consumers, beside the page viewers']
+    assert alone['count'] == viewers['count'] == beside['count'] == 5
+    for row in stream['rows']:
+        assert row['delivered_%'] > 50 and 0 < row['p50_ms'] <= row['p99_ms'] < 5000, row
+    assert alone['met'] in ('yes', 'no')
+    assert alone['server_mb_each'] is not None and viewers['server_mb_each'] is not None
+    windows = stream['raw']['windows']
+    assert windows['sse alone']['changes'] >= 3 * 4, 'the driver moved too few prices'
+    # the app counted them: 5 consumers, events sent to them, nobody cut off
+    assert windows['both']['sse_consumers_by_app'] == 5 and windows['both']['sse_cut_offs'] == 0
+    assert windows['sse alone']['sse_events_sent'] > 0 and windows['sse alone']['kinds']['sse']['frames'] > 0
+    assert stream['raw']['stop']['app_exit_code'] == 0

@@ -67,3 +67,14 @@ def test_flags_win_over_environment_over_defaults():
     assert (settings.port, settings.headless, settings.exchange, settings.chromium_path) == \
         (9100, True, 'COINBASE', '/usr/bin/chromium')
     assert parse_settings([], {}) == Settings()
+
+
+def test_stream_settings_come_from_flags_or_environment_and_are_checked(capsys):
+    assert (Settings().stream_buffer_events, Settings().stream_heartbeat) == (100, 15.0)
+    settings = parse_settings(['--stream-buffer', '20'], {'STREAM_HEARTBEAT': '0.5', 'STREAM_BUFFER': '7'})
+    assert (settings.stream_buffer_events, settings.stream_heartbeat) == (20, 0.5)
+    for flags, message in [(['--stream-buffer', '0'], '--stream-buffer must be between 1 and 10000 events'),
+                           (['--stream-heartbeat', '0'], '--stream-heartbeat must be between 0.1 and 3600 seconds')]:
+        with pytest.raises(SystemExit):
+            parse_settings(flags, {})
+        assert message in capsys.readouterr().err
