@@ -20,8 +20,10 @@ class LivePrice(PriceEntry):
     history: PriceHistory = field(default_factory=PriceHistory, repr=False, compare=False)
 
     def apply(self, values: dict[str, Any]) -> bool:
-        """Take the engine's latest values; True when the price, or the series' current bar, moved."""
+        """Take the engine's latest values; True when what a card shows of the price changed: the price, its
+        text (the series' decimals may come after the first price), or the series' current bar."""
         price_changed = values['price'] != self.price
+        text_changed = values['price_text'] != self.price_text
         bar = tuple(values['bar']) if values['bar'] is not None else None  # a list when it came through JSON
         bar_changed = bar is not None and bar != self.bar
         for name in FIELDS:
@@ -32,7 +34,7 @@ class LivePrice(PriceEntry):
             self.history.update_bar(self.bar, at)
         if price_changed and self.price is not None:
             self.history.record(at, self.price)
-        return price_changed or bar_changed
+        return price_changed or text_changed or bar_changed
 
     def apply_series(self, bars: list[Bar], resolution: int) -> None:
         self.history.set_series(bars, resolution)

@@ -23,7 +23,6 @@ import pytest
 from playwright.sync_api import Page, expect
 from websockets.exceptions import InvalidStatus
 
-from scraper.parsing import format_price
 from tests.e2e.app_process import ROOT, AppProcess
 from tests.e2e.pages import add_ticker, card, expect_live
 from tests.e2e.stream_clients import SilentClient, Socket, SseReader, item, shows, stream_metrics
@@ -62,7 +61,7 @@ def test_a_program_gets_the_cached_price_first_then_each_change_and_two_programs
             assert opening.id == 1 and opening.name == 'tickers'
             [cached] = opening.data
             assert cached == {**cached, 'symbol': 'BINANCE:TRXUSD', 'exchange': 'BINANCE', 'ticker': 'TRXUSD',
-                              'price': price, 'price_text': format_price(price), 'status': 'live', 'message': '',
+                              'price': price, 'price_text': replica.price_text('TRXUSD'), 'status': 'live', 'message': '',
                               'currency': 'USD'}
             assert set(cached) == {'symbol', 'exchange', 'ticker', 'price', 'price_text', 'change', 'change_percent',
                                    'status', 'message', 'currency', 'updated_at'}
@@ -74,7 +73,7 @@ def test_a_program_gets_the_cached_price_first_then_each_change_and_two_programs
 
             replica.set_price('TRXUSD', 0.31234)
             for reader in (first, second):
-                change = reader.until(shows('BINANCE:TRXUSD', format_price(0.31234)))
+                change = reader.until(shows('BINANCE:TRXUSD', replica.price_text('TRXUSD')))
                 assert item(change, 'BINANCE:TRXUSD')['price'] == 0.31234
             assert change.id == 2, 'ids count the events of this consumer'
 
@@ -87,15 +86,16 @@ def test_a_program_gets_the_cached_price_first_then_each_change_and_two_programs
 def test_a_program_and_a_browser_share_one_tab_and_both_follow_it(page: Page, app, replica):
     page.goto(app.url)
     add_ticker(page, 'XLMUSD')
-    expect_live(page, 'XLMUSD', format_price(replica.price('XLMUSD')))
+    expect_live(page, 'XLMUSD', replica.price_text('XLMUSD'))
     with SseReader(app, 'XLMUSD') as program:
         assert item(program.next(), 'BINANCE:XLMUSD')['price'] == replica.price('XLMUSD')
         assert replica.stats('XLMUSD')['page_loads'] == 1
         assert app.tickers()['BINANCE:XLMUSD']['viewers'] == 2
 
         replica.set_price('XLMUSD', 0.35555)
-        program.until(shows('BINANCE:XLMUSD', format_price(0.35555)))
-        expect(card(page, 'XLMUSD').locator('.price')).to_have_text(format_price(0.35555))
+        shown = replica.price_text('XLMUSD')  # the decimals of the symbol's pricescale, as on the page
+        program.until(shows('BINANCE:XLMUSD', shown))
+        expect(card(page, 'XLMUSD').locator('.price')).to_have_text(shown)
 
     page.get_by_role('button', name='Remove XLMUSD on BINANCE').click()
     released(app, replica, 'BINANCE:XLMUSD')
@@ -163,7 +163,7 @@ def test_the_websocket_subscribes_and_unsubscribes_and_answers_bad_messages(app,
 
         moved = replica.set_price('APTUSD', 5.43)['price']
         event = ws.until(lambda m: m['event'] == 'tickers' and m['data'][0]['price'] == moved)
-        assert event['data'][0]['price_text'] == format_price(moved) and event['id'] > 1
+        assert event['data'][0]['price_text'] == replica.price_text('APTUSD') and event['id'] > 1
 
         assert ws.answer({'subscribe': ['COINBASE:APTUSD']})['symbols'] == ['BINANCE:APTUSD', 'COINBASE:APTUSD']
         assert ws.answer({'unsubscribe': ['aptusd']}) == {'event': 'subscriptions', 'symbols': ['COINBASE:APTUSD']}
