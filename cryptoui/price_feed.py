@@ -47,7 +47,7 @@ def price_message(entry: PriceEntry) -> dict[str, Any]:
     # 'v' is the price as a number, for what the browser computes from it (alerts, values); 'p' is it as shown.
     return {'s': entry.symbol, 'v': entry.price, 'p': entry.price_text,
             'c': signed(entry.change, price_decimals(entry.price)), 'cp': signed(entry.change_percent, 2, '%'),
-            'd': entry.direction, 't': entry.updated_at}
+            'd': entry.direction, 't': entry.updated_at, 'n': entry.change_percent}
 
 
 def status_message(entry: PriceEntry) -> dict[str, Any]:

@@ -17,6 +17,10 @@ export default {
                  aria-label="Stale: no recent update">Stale</q-badge>
         <q-spinner v-show="busy" size="1.6em" color="primary" class="busy" role="progressbar"
                    :aria-label="'Loading ' + name" />
+        <q-btn flat round :color="alert ? 'primary' : 'grey-7'" class="alert-button tap-target" :aria-label="'Alert ' + name"
+               :icon="alert ? 'notifications_active' : 'notifications_none'" @click="$emit('alert')">
+          <q-tooltip>Alert on {{ name }}</q-tooltip>
+        </q-btn>
         <q-btn flat round color="grey-7" icon="close" class="remove-button tap-target"
                :aria-label="'Remove ' + name" @click="$emit('remove')">
           <q-tooltip>Remove {{ name }}</q-tooltip>
@@ -30,10 +34,14 @@ export default {
         </div>
       </div>
       <div v-show="message" class="message">{{ message }}</div>
+      <div v-if="alert" :class="['alert-line', { fired: alert.fired }]" :data-alert="alert.fired ? 'fired' : 'armed'">
+        Alert: {{ alert.text }}<span v-if="alertWaits" class="alert-waits"> · {{ alertWaits }}</span>
+      </div>
     </div>`,
   // symbol is EXCHANGE:TICKER, the key of every message; ticker and exchange are its two parts, for people.
-  props: { symbol: String, ticker: String, exchange: String, initial: Object },
-  emits: ['remove', 'listening'],
+  // alert: {text, fired} from alerts.card_view, or null.
+  props: { symbol: String, ticker: String, exchange: String, initial: Object, alert: Object },
+  emits: ['remove', 'listening', 'alert'],
   data() {
     const { p, c, cp, status, message, currency } = this.initial;
     return { p, c, cp, status, message, currency, flash: '', flip: false };
@@ -41,6 +49,7 @@ export default {
   computed: {
     busy() { return this.status === 'connecting' || this.status === 'reconnecting'; },
     name() { return `${this.ticker} on ${this.exchange}`; },
+    alertWaits() { return { error: 'on hold: no price', stale: 'on hold: the price is stale' }[this.status] || ''; },
   },
   mounted() {
     this.onPrices = (updates) => {
