@@ -57,6 +57,8 @@ class AlertForm:
             self._fired = ui.label().classes('dialog-note alert-fired-note')
             self._above = self._level_field('Above').props('autofocus')
             self._below = self._level_field('Below')
+            ui.label('Once the price gets there you are told once, in this page and, if you allow it, by a '
+                     'notification. Leave a field empty for no level on that side.').classes('dialog-note text-sm')
             with ui.row().classes('dialog-actions'):
                 self._remove_button = ui.button('Remove alert', icon='notifications_off', on_click=self._remove) \
                     .props('flat no-caps color=negative').classes('tap-target')

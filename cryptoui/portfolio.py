@@ -98,3 +98,9 @@ class PortfolioPanel(ui.element, component='portfolio.js'):
         known = [(row['symbol'], row['quantity'], row['cost']) for row in self._props['rows']]
         if known != [(row['symbol'], row['quantity'], row['cost']) for row in rows]:
             self._props['rows'] = rows
+
+
+def quantity_text(quantity: float) -> str:
+    """'1,250', '0.5': as the panel writes a quantity (up to 8 decimals, none trailing)."""
+    text = f'{quantity:,.8f}'.rstrip('0')
+    return text.rstrip('.')

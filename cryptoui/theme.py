@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from nicegui import app, ui
 
+from . import tools_style
+
 UP = '#16a34a'
 DOWN = '#dc2626'
 
@@ -81,6 +83,7 @@ body.body--dark .theme-toggle .to-dark {{ display: none; }}
 def install() -> None:
     """Styles and colours shared by every page; call once before ui.run."""
     ui.add_head_html(CSS, shared=True)
+    ui.add_head_html(tools_style.CSS, shared=True)
 
 
 def apply_colors() -> None:
