@@ -54,7 +54,7 @@ class PageTools:
                     .props('flat no-caps').classes('tap-target')
                 ui.button('Remove', on_click=lambda: self._confirm.submit(True)) \
                     .props('unelevated no-caps color=negative').classes('tap-target')
-        self._confirm.props('aria-describedby=confirm-question')
+        self._confirm.props('aria-labelledby=confirm-question')
 
     def follow_grid(self, grid: ui.element) -> None:
         self._grid_tools.sorter.follow(grid)

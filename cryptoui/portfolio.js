@@ -31,23 +31,26 @@ export default {
                @click="$emit('add')" />
       </div>
       <div v-if="rows.length" class="portfolio-table-wrap">
-        <table class="portfolio-table">
-          <thead><tr>
-            <th scope="col">Holding</th><th scope="col">Quantity</th><th scope="col">Value</th>
-            <th scope="col">Share</th><th scope="col">Profit/loss</th>
+        <!-- Explicit roles: a phone lays the rows out as blocks, and CSS display alone would drop the
+             table's semantics in some browsers. -->
+        <table class="portfolio-table" role="table">
+          <thead role="rowgroup"><tr role="row">
+            <th scope="col" role="columnheader">Holding</th><th scope="col" role="columnheader">Quantity</th>
+            <th scope="col" role="columnheader">Value</th><th scope="col" role="columnheader">Share</th>
+            <th scope="col" role="columnheader">Profit/loss</th>
           </tr></thead>
-          <tbody>
-            <tr v-for="row in view" :key="row.symbol" :data-holding="row.symbol">
-              <th scope="row">
+          <tbody role="rowgroup">
+            <tr v-for="row in view" :key="row.symbol" :data-holding="row.symbol" role="row">
+              <th scope="row" role="rowheader">
                 <q-btn flat no-caps dense class="holding-name tap-target" :aria-label="'Edit holding ' + row.name"
                        @click="$emit('edit', row.symbol)">
                   <span class="symbol">{{ row.ticker }}</span><span class="exchange">{{ row.exchange }}</span>
                 </q-btn>
               </th>
-              <td class="quantity">{{ row.quantityText }}</td>
-              <td class="value">{{ row.valueText }}</td>
-              <td class="share">{{ row.shareText }}</td>
-              <td :class="['pl', row.tone]">{{ row.plText }}</td>
+              <td class="quantity" role="cell" data-label="Quantity">{{ row.quantityText }}</td>
+              <td class="value" role="cell">{{ row.valueText }}</td>
+              <td class="share" role="cell" data-label="Share">{{ row.shareText }}</td>
+              <td :class="['pl', row.tone]" role="cell" data-label="P/L">{{ row.plText }}</td>
             </tr>
           </tbody>
         </table>
@@ -88,7 +91,8 @@ export default {
           ...position, name: `${position.ticker} on ${position.exchange}`, tone: 'signed-flat',
           quantityText: quantity.toLocaleString('en-US', { maximumFractionDigits: 8 }),
           valueText: value === null ? '—' : withCurrency(amount(value), currency),
-          shareText: value === null || !this.totals[currency] ? '—' : `${fixed((value / this.totals[currency]) * 100, 1)}%`,
+          shareText: value === null || !this.totals[currency]
+            ? '—' : `${fixed((value / this.totals[currency]) * 100, 1)}%`,
           plText: '—',
         };
         if (value !== null && typeof cost === 'number') {

@@ -17,8 +17,9 @@ export default {
                  aria-label="Stale: no recent update">Stale</q-badge>
         <q-spinner v-show="busy" size="1.6em" color="primary" class="busy" role="progressbar"
                    :aria-label="'Loading ' + name" />
-        <q-btn flat round :color="alert ? 'primary' : 'grey-7'" class="alert-button tap-target" :aria-label="'Alert ' + name"
-               :icon="alert ? 'notifications_active' : 'notifications_none'" @click="$emit('alert')">
+        <q-btn flat round :color="alert ? 'primary' : 'grey-7'" class="alert-button tap-target"
+               :icon="alert ? 'notifications_active' : 'notifications_none'" :aria-label="'Alert ' + name"
+               @click="$emit('alert')">
           <q-tooltip>Alert on {{ name }}</q-tooltip>
         </q-btn>
         <q-btn flat round color="grey-7" icon="close" class="remove-button tap-target"

@@ -32,11 +32,21 @@ body.body--dark .ticker-card .alert-line.fired { color: #fbbf24; }
 .portfolio-table thead th { color: var(--muted); font-size: .75rem; font-weight: 600; border-top: none; }
 .portfolio-table th:first-child { text-align: left; padding-left: 0; }
 .portfolio-table .holding-name .symbol { font-weight: 700; letter-spacing: .04em; }
-.portfolio-table .holding-name .exchange { color: var(--muted); font-size: .7rem; font-weight: 600; margin-left: .4rem; }
+.portfolio-table .holding-name .exchange { color: var(--muted); font-size: .7rem; font-weight: 600;
+  margin-left: .4rem; }
+/* On a phone each holding is two lines: name and value, then quantity, share and profit/loss, labelled. */
 @media (max-width: 599px) {
   .portfolio { padding: .6rem .75rem; }
-  .portfolio-table { font-size: .8rem; }
-  .portfolio-table th, .portfolio-table td { padding: .1rem .3rem; }
+  .portfolio-table thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+  .portfolio-table, .portfolio-table tbody { display: block; }
+  .portfolio-table tr { display: flex; flex-wrap: wrap; align-items: center; column-gap: .75rem;
+    border-top: 1px solid var(--line); padding: .15rem 0 .35rem; }
+  .portfolio-table th, .portfolio-table td { border-top: none; padding: 0; white-space: normal; }
+  .portfolio-table th[scope="row"] { flex: 1 1 auto; }
+  .portfolio-table td.value { order: 1; font-weight: 650; }
+  .portfolio-table td.quantity, .portfolio-table td.share, .portfolio-table td.pl { order: 2; font-size: .8rem; }
+  .portfolio-table tr::after { content: ''; order: 1; flex-basis: 100%; }  /* the break after the value */
+  .portfolio-table td[data-label]::before { content: attr(data-label) ' '; color: var(--muted); font-weight: 600; }
 }
 
 .app-dialog { width: 420px; max-width: calc(100vw - 2rem); gap: .75rem; }
