@@ -6,7 +6,7 @@ entry, so a new viewer costs the same whether 1 or 1000 others watch the symbol.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Awaitable, Callable
 
 from nicegui import ui
 
@@ -18,7 +18,7 @@ from .price_feed import price_message, status_message
 class TickerCard(ui.element, component='ticker_card.js'):
     """The card for one symbol; `entry.symbol` has passed normalize_symbol, so it is safe in attributes."""
 
-    def __init__(self, entry: PriceEntry, on_remove: Callable[[str], None],
+    def __init__(self, entry: PriceEntry, on_remove: Callable[[str], Awaitable[None]],
                  on_listening: Callable[[str], None], on_alert: Callable[[str], None]) -> None:
         super().__init__()
         self.symbol = entry.symbol

@@ -1,9 +1,13 @@
 """What a person does with alerts, holdings, sorting and filtering, as Playwright steps (beside pages.py)."""
 from __future__ import annotations
 
+from typing import Iterator
+
+import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.pages import card, qualified
+from tests.helpers import ReplicaControl
 
 # Kept by the page for the tests that observe notifications: it wraps the browser's own Notification and
 # requestPermission to count their use, and calls through to them, so what the app does is unchanged.
@@ -23,6 +27,18 @@ RECORD_NOTIFICATIONS = """
   Real.requestPermission = (...args) => { window.permissionRequests += 1; return request(...args); };
 })();
 """
+
+
+@pytest.fixture(scope='module', autouse=True)
+def prices_put_back(replica_server) -> Iterator[None]:
+    """These tests move prices far; the replica serves the whole session and its reset keeps prices, so
+    every price moved here is put back for the modules that run later and assume where prices start."""
+    control = ReplicaControl(replica_server.url)
+    before = {symbol: row['price'] for symbol, row in control.stats()['symbols'].items() if row.get('price')}
+    yield
+    for symbol, row in control.stats()['symbols'].items():
+        if symbol in before and row.get('price') != before[symbol]:
+            control.set_price(symbol, before[symbol])
 
 
 def dialog(page: Page) -> Locator:
