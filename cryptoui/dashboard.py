@@ -1,4 +1,4 @@
-"""The page `/`: a header, the add form and the alphabetical grid of ticker cards."""
+"""The page `/`: a header, the add form, the portfolio, the sort and filter row and the grid of ticker cards."""
 from __future__ import annotations
 
 import bisect
@@ -11,6 +11,7 @@ from prices import PriceSource, TooManySymbols
 from scraper import InvalidSymbol, PriceEntry, Settings, Status, normalize_symbol, sort_key
 
 from . import connection, symbol_page, theme
+from .page_tools import PageTools
 from .price_feed import PriceFeed
 from .subscriptions import PageSubscriptions
 from .ticker_card import TickerCard
@@ -41,6 +42,9 @@ class Dashboard:
         self._subscriptions = PageSubscriptions(services.engine, on_subscribed=services.feed.track,
                                                 on_released=services.feed.untrack_if_unwatched)
         self._cards: dict[str, TickerCard] = {}
+        self._tools = PageTools(app.storage.user, services.engine, self._cards,
+                                listed=lambda: self._watchlist.symbols,
+                                siblings=lambda: [page._tools for page in self._sibling_pages()])
         # on_delete, not on_disconnect: a reload builds the new page before this one is deleted, so the
         # symbols' tabs stay open across reloads; a closed browser releases them after reconnect_timeout.
         client.on_delete(self._close)
@@ -56,8 +60,10 @@ class Dashboard:
         self._header()
         with ui.column().classes('page-body'):
             self._add_form()
+            self._tools.build()
             self._empty = self._empty_state()
             self._grid = ui.element('div').classes('ticker-grid').props('data-testid=ticker-grid')
+            self._tools.follow_grid(self._grid)
         for symbol in self._watchlist.valid_symbols():
             self._show_stored(symbol)
         self._update_empty_state()
@@ -91,6 +97,7 @@ class Dashboard:
 
     def _update_empty_state(self) -> None:
         self._empty.visible = not self._cards
+        self._tools.refresh()
 
     # --- adding and removing ----------------------------------------------------------------------------
 
@@ -130,7 +137,10 @@ class Dashboard:
         for page in self._sibling_pages():
             page._show_stored(symbol)
 
-    def _remove(self, symbol: str) -> None:
+    async def _remove(self, symbol: str) -> None:
+        if not await self._tools.may_remove(symbol):
+            return
+        self._tools.forget(symbol)
         self._hide(symbol)
         self._watchlist.remove(symbol)
         for page in self._sibling_pages():
@@ -162,7 +172,7 @@ class Dashboard:
         index = bisect.bisect(sorted(self._cards, key=sort_key), sort_key(symbol), key=sort_key)
         with self._grid:
             card = TickerCard(entry, href=symbol_page.path(symbol, self._services.settings.exchange),
-                              on_remove=self._remove, on_listening=self._follow)
+                              on_remove=self._remove, on_listening=self._follow, on_alert=self._tools.open_alert)
         card.move(target_index=index)
         self._cards[symbol] = card
         self._update_empty_state()

@@ -55,7 +55,8 @@ def price_message(entry: PriceEntry) -> dict[str, Any]:
     return {'s': entry.symbol, 'v': entry.price, 'p': entry.price_text,
             'c': signed(entry.change, price_decimals(entry.price) if entry.decimals is None else entry.decimals),
             'cp': signed(entry.change_percent, 2, '%'), 'd': entry.direction, 't': entry.updated_at,
-            'h': list(history.last_point) if history is not None and history.last_point else None}
+            'h': list(history.last_point) if history is not None and history.last_point else None,
+            'n': entry.change_percent}
 
 
 def status_message(entry: PriceEntry) -> dict[str, Any]:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from nicegui import app, ui
 
+from . import tools_style
+
 UP = '#16a34a'
 DOWN = '#dc2626'
 
@@ -47,7 +49,7 @@ html, body {{ overflow-x: hidden; }}
 /* The card is one link to its chart: the link's ::after covers the card, the remove button sits above it. */
 .card-link {{ color: inherit; text-decoration: none; outline: none; }}
 .card-link::after {{ content: ''; position: absolute; inset: 0; z-index: 0; cursor: pointer; }}
-.ticker-card .remove-button {{ position: relative; z-index: 1; }}
+.ticker-card .remove-button, .ticker-card .alert-button {{ position: relative; z-index: 1; }}
 .ticker-card:hover {{ border-color: color-mix(in srgb, #6366f1 45%, var(--line)); }}
 .ticker-card:has(.card-link:focus-visible) {{ outline: 3px solid #6366f1; outline-offset: 2px; }}
 .ticker-card .updated {{ color: var(--muted); font-size: .75rem; font-weight: 500; white-space: nowrap; }}
@@ -142,6 +144,7 @@ body.body--dark .theme-toggle .to-dark {{ display: none; }}
 def install() -> None:
     """Styles and colours shared by every page; call once before ui.run."""
     ui.add_head_html(CSS, shared=True)
+    ui.add_head_html(tools_style.CSS, shared=True)
 
 
 def apply_colors() -> None:

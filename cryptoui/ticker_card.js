@@ -30,6 +30,11 @@ export default {
                  aria-label="Stale: no recent update">Stale</q-badge>
         <q-spinner v-show="busy" size="1.6em" color="primary" class="busy" role="progressbar"
                    :aria-label="'Loading ' + label" />
+        <q-btn flat round :color="alert ? 'primary' : 'grey-7'" class="alert-button tap-target"
+               :icon="alert ? 'notifications_active' : 'notifications_none'" :aria-label="'Alert ' + label"
+               @click="$emit('alert')">
+          <q-tooltip>Alert on {{ label }}</q-tooltip>
+        </q-btn>
         <q-btn flat round color="grey-7" icon="close" class="remove-button tap-target"
                :aria-label="'Remove ' + label" @click="$emit('remove')">
           <q-tooltip>Remove {{ label }}</q-tooltip>
@@ -54,10 +59,15 @@ export default {
         <span class="spark-range" aria-hidden="true">{{ range }}</span>
       </div>
       <div v-show="message" class="message">{{ message }}</div>
+      <div v-if="alert" :class="['alert-line', { fired: alert.fired }]" :data-alert="alert.fired ? 'fired' : 'armed'">
+        Alert: {{ alert.text }}<span v-if="alertWaits" class="alert-waits"> · {{ alertWaits }}</span>
+      </div>
     </div>`,
   // symbol is EXCHANGE:TICKER, the key of every message; ticker and exchange are its two parts, for people.
-  props: { symbol: String, ticker: String, exchange: String, href: String, initial: Object, history: String },
-  emits: ['remove', 'listening'],
+  // alert: {text, fired} from alerts.card_view, or null.
+  props: { symbol: String, ticker: String, exchange: String, href: String, initial: Object, history: String,
+           alert: Object },
+  emits: ['remove', 'listening', 'alert'],
   data() {
     const { p, c, cp, t, status, message, currency, name, decimals } = this.initial;
     return {
@@ -84,6 +94,7 @@ export default {
       if (this.spark.points.length < 2) return `${this.label}, so far: ${last}`;
       return `${this.label}, last ${this.range}: from ${first} to ${last}`;
     },
+    alertWaits() { return { error: 'on hold: no price', stale: 'on hold: the price is stale' }[this.status] || ''; },
   },
   mounted() {
     useClock();

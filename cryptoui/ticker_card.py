@@ -1,4 +1,4 @@
-"""One card: a symbol's live price, change, state, sparkline, a link to its chart and a remove button.
+"""One card: a symbol's live price, change, state, sparkline, its alert, a link to its chart and a remove button.
 
 The card is one element whose component (ticker_card.js) takes every later change from the symbol's room
 (price_feed): the server sends each change once for all viewers, and a card holds no binding to the shared
@@ -8,7 +8,7 @@ browser from the newest point each 'prices' message carries, so history costs no
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Awaitable, Callable
 
 import orjson
 from nicegui import ui
@@ -26,8 +26,8 @@ class TickerCard(ui.element, component='ticker_card.js', esm=BROWSER_MODULES):
     `href` is the symbol's chart view (symbol_page.path), which a click or Enter on the card opens.
     """
 
-    def __init__(self, entry: PriceEntry, href: str, on_remove: Callable[[str], None],
-                 on_listening: Callable[[str], None]) -> None:
+    def __init__(self, entry: PriceEntry, href: str, on_remove: Callable[[str], Awaitable[None]],
+                 on_listening: Callable[[str], None], on_alert: Callable[[str], None]) -> None:
         super().__init__()
         self.symbol = entry.symbol
         self._props['symbol'] = entry.symbol
@@ -41,6 +41,13 @@ class TickerCard(ui.element, component='ticker_card.js', esm=BROWSER_MODULES):
         self._props['history'] = orjson.dumps(sparkline(getattr(entry, 'history', None))).decode()
         self.on('remove', lambda: on_remove(self.symbol))
         self.on('listening', lambda: self._listening(on_listening))
+        self._props['alert'] = None
+        self.on('alert', lambda: on_alert(self.symbol))
+
+    def show_alert(self, view: dict | None) -> None:
+        """The alert line (alerts.card_view); sent only when it changes, never per tick."""
+        if self._props['alert'] != view:
+            self._props['alert'] = view
 
     def _listening(self, on_listening: Callable[[str], None]) -> None:
         # The browser has the sparkline now, and grows it itself: the server need not keep a copy per viewer.

@@ -1,9 +1,9 @@
 """Screenshots of the dashboard for the docs: `python tools/screenshots.py` (needs a Chromium, no internet).
 
 Starts the TradingView replica with moving prices and the app against it, adds a few tickers, and saves
-docs/screenshots/desktop.png (1440x900), docs/screenshots/phone.png (iPhone 13) and
-docs/screenshots/desktop-dark.png; then opens a card's chart view (a click on the card) and saves
-docs/screenshots/chart-desktop.png, chart-desktop-dark.png and chart-phone.png.
+docs/screenshots/desktop.png (1440x900: with a portfolio and an alert that fired), docs/screenshots/phone.png
+(iPhone 13) and docs/screenshots/desktop-dark.png (sorted by change %); then opens a card's chart view (a
+click on the card) and saves docs/screenshots/chart-desktop.png, chart-desktop-dark.png and chart-phone.png.
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from tests.e2e.app_process import AppProcess  # noqa: E402
 from tests.e2e.pages import add_ticker, card  # noqa: E402
-from tests.helpers import chromium_path  # noqa: E402
+from tests.e2e.tool_steps import alert_toasts, set_alert, set_holding, sort_by  # noqa: E402
+from tests.helpers import ReplicaControl, chromium_path  # noqa: E402
 from replica import ReplicaServer  # noqa: E402
 
 OUT = ROOT / 'docs' / 'screenshots'
@@ -46,10 +47,25 @@ def open_chart(page: Page, ticker: str) -> None:
                            timeout=15_000)
 
 
+def add_portfolio_and_alert(page: Page, replica: ReplicaControl) -> None:
+    """Three holdings, and an alert on ETHUSD that the replica's price is then moved across."""
+    for symbol, quantity, cost in (('BTCUSD', '0.25', '82,000'), ('ETHUSD', '3', '3,100'), ('SOLUSD', '20', '')):
+        set_holding(page, symbol, quantity, cost)
+    level = round(replica.price('ETHUSD') * 1.004, 2)
+    set_alert(page, 'ETHUSD', above=f'{level:.2f}')
+    set_alert(page, 'SOLUSD', below=f'{replica.price("SOLUSD") * 0.9:.2f}')
+    replica.set_price('ETHUSD', round(level * 1.002, 2))
+    expect(alert_toasts(page, 'ETHUSD')).to_have_count(1)
+    page.mouse.move(0, 0)
+    # The toast slides in: wait until it is still, as a person sees it.
+    page.wait_for_function('!document.getAnimations().some(a => a.effect?.target?.closest?.(".q-notifications"))')
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     replica = ReplicaServer(tick_interval=1.0)
     replica.start()
+    control = ReplicaControl(replica.url)
     with tempfile.TemporaryDirectory() as storage:
         app = AppProcess(replica.url, Path(storage)).start()
         try:
@@ -58,7 +74,10 @@ def main() -> None:
                 desktop = browser.new_context(viewport={'width': 1440, 'height': 900}, color_scheme='light')
                 page = desktop.new_page()
                 fill_dashboard(page, app.url, DESKTOP_TICKERS)
+                add_portfolio_and_alert(page, control)
                 page.screenshot(path=OUT / 'desktop.png')
+                page.locator('.alert-toast').get_by_role('button', name='Dismiss').click()
+                sort_by(page, 'Change % (high to low)')
                 page.emulate_media(color_scheme='dark')
                 page.wait_for_function('document.body.classList.contains("body--dark")')
                 page.screenshot(path=OUT / 'desktop-dark.png')
@@ -73,6 +92,10 @@ def main() -> None:
                 device = {k: v for k, v in playwright.devices['iPhone 13'].items() if k != 'default_browser_type'}
                 phone = browser.new_context(**device, color_scheme='light').new_page()
                 fill_dashboard(phone, app.url, PHONE_TICKERS)
+                set_holding(phone, 'BTCUSD', '0.1', '90,000')
+                set_holding(phone, 'ETHUSD', '2')
+                set_alert(phone, 'SOLUSD', above=f'{control.price("SOLUSD") * 1.1:.2f}')
+                phone.evaluate('document.activeElement.blur(); window.scrollTo(0, 0)')  # the bell kept focus
                 phone.screenshot(path=OUT / 'phone.png')
                 open_chart(phone, 'ETHUSD')
                 phone.screenshot(path=OUT / 'chart-phone.png')
