@@ -152,7 +152,7 @@ export default {
       for (const card of cards) {
         // The symbol (EXCHANGE:TICKER), the card's name ("BTCUSD on BINANCE") and an instrument name if shown.
         const text = [card.dataset.symbol, card.getAttribute('aria-label'), card.dataset.name,
-          card.querySelector('.instrument-name')?.textContent].join(' ').toLowerCase();
+          card.querySelector('.instrument')?.textContent].join(' ').toLowerCase();
         const hidden = Boolean(wanted) && !text.includes(wanted);
         if (card.hidden !== hidden) card.hidden = hidden;
         if (!hidden) shown += 1;

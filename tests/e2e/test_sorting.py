@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from scraper.parsing import format_price
 from tests.e2e.pages import add_ticker, card, expect_live, shown_symbols
 from tests.e2e.tool_steps import prices_put_back  # noqa: F401 (an autouse fixture for this module)
 from tests.e2e.tool_steps import set_holding, sort_by
@@ -23,7 +22,7 @@ def _set(replica, page: Page, factors: dict[str, float]) -> None:
         price = round(replica.price(symbol) * factor, 4)
         replica.set_price(symbol, price)
         # The card shows it: the page has the message, and so has the sorter.
-        expect(card(page, symbol).locator('.price')).to_have_text(format_price(price))
+        expect(card(page, symbol).locator('.price')).to_have_text(replica.price_text(symbol))
 
 
 def test_sorting_by_change_orders_the_cards_both_ways_and_the_choice_survives_a_reload(dashboard: Page, replica):
@@ -61,7 +60,7 @@ def test_sorting_by_position_value(dashboard: Page, replica):
     replica.set_price('DOGEUSD', 0.2)
     expect_live(dashboard, 'SOLUSD', '100.00')
     expect_live(dashboard, 'XRPUSD', '2.00')
-    expect_live(dashboard, 'DOGEUSD', '0.2000')
+    expect_live(dashboard, 'DOGEUSD', replica.price_text('DOGEUSD'))  # the pricescale's decimals
     set_holding(dashboard, 'SOLUSD', '1')  # 100
     set_holding(dashboard, 'XRPUSD', '200')  # 400
     sort_by(dashboard, 'Position value (high to low)')
@@ -79,7 +78,7 @@ def test_live_changes_re_sort_but_not_under_the_pointer(dashboard: Page, replica
     sort_by(dashboard, 'Change % (high to low)')
     _order(dashboard, ['BINANCE:LTCUSD', 'BINANCE:LINKUSD'])
 
-    card(dashboard, 'LINKUSD').locator('.price').hover()  # reading, about to click
+    card(dashboard, 'LINKUSD').hover()  # reading, about to click
     _set(replica, dashboard, {'LTCUSD': 0.4, 'LINKUSD': 3.0})  # the order of change % flips
     sorter = dashboard.locator('.grid-sorter')
     expect(sorter).to_have_attribute('data-pending', 'held', timeout=15_000)  # a round went by: it waited
@@ -106,6 +105,8 @@ def test_the_filter_narrows_as_you_type_and_clears(dashboard: Page, replica):
     expect(dashboard.locator('.grid-sorter')).to_have_text('2 of 6 tickers shown')
     box.fill('coinbase')
     expect(visible).to_have_count(1)
+    box.fill('ethereum')  # the instrument's name, as the page's chart series gives it
+    expect(visible).to_have_count(2)
     box.fill('nothing like it')
     expect(visible).to_have_count(0)
     expect(dashboard.locator('.grid-sorter')).to_have_text('No ticker on your list matches the filter.')
