@@ -21,11 +21,15 @@ class LivePrice(PriceEntry):
 
     def apply(self, values: dict[str, Any]) -> bool:
         """Take the engine's latest values; True when what a card shows of the price changed: the price, its
-        text (the series' decimals may come after the first price), or the series' current bar."""
+        text (the series' decimals may come after the first price), or the close of the series' current bar
+        when it is not the quoted price."""
         price_changed = values['price'] != self.price
         text_changed = values['price_text'] != self.price_text
         bar = tuple(values['bar']) if values['bar'] is not None else None  # a list when it came through JSON
         bar_changed = bar is not None and bar != self.bar
+        # A card draws the bar's close, and it is news only when it is not the price the quotes already gave:
+        # the `du` that follows each quote (or only adds volume) would otherwise cost every viewer a message.
+        bar_moved = bar_changed and bar[4] != values['price']
         for name in FIELDS:
             setattr(self, name, values[name])
         self.bar = bar
@@ -34,7 +38,7 @@ class LivePrice(PriceEntry):
             self.history.update_bar(self.bar, at)
         if price_changed and self.price is not None:
             self.history.record(at, self.price)
-        return price_changed or text_changed or bar_changed
+        return price_changed or text_changed or bar_moved
 
     def apply_series(self, bars: list[Bar], resolution: int) -> None:
         self.history.set_series(bars, resolution)

@@ -9,7 +9,6 @@ import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
-from scraper.parsing import format_price
 from tests.e2e.app_process import AppProcess
 from tests.e2e.pages import add_ticker, card, expect_live, shown_symbols
 from tests.helpers import wait_until
@@ -47,7 +46,7 @@ def test_sigterm_closes_every_tab_and_chromium_and_the_list_survives_a_restart(p
         replica.set_price('TRXUSD', 0.25)
         second.start()
         expect(indicator).to_have_text('Live', use_inner_text=True, timeout=20_000)
-        expect_live(page, 'TRXUSD', format_price(0.25))
+        expect_live(page, 'TRXUSD', replica.price_text('TRXUSD'))
         assert card(page, 'TRXUSD').count() == 1
     finally:
         for app in (first, second):
