@@ -18,7 +18,6 @@ from bench.latency_joins import Change, LatencyRun, join_engine, join_page
 from bench.processes import Stack
 from bench.resources import CpuMeter
 from bench.viewer_pages import SHOWS_ALL, clock_offsets_ms, drain, open_viewers, set_window, viewer_browser
-from scraper.parsing import format_price
 from tests.e2e.pages import add_ticker
 
 # Prices of 1 and more (2 decimals, so a 0.01 step always shows), far enough apart that no two symbols
@@ -57,8 +56,7 @@ class UpdateBench:
             for page in self.pages:
                 for symbol in self.symbols:
                     add_ticker(page, symbol)
-            bases = {s: self.control.get(f'/_replica/price/{s}').json()['price'] for s in self.symbols}
-            start_texts = {s: format_price(price) for s, price in bases.items()}
+            start_texts = {s: self.control.get(f'/_replica/price/{s}').json()['text'] for s in self.symbols}
             if behind := self._pages_behind(start_texts, 30):
                 shown = behind[0].evaluate('() => Object.fromEntries(window.__bench.last)')
                 raise RuntimeError(f'a viewer page never showed the current prices {start_texts}: it shows '
@@ -100,7 +98,7 @@ class UpdateBench:
                 raise RuntimeError(f'the replica refused a price for {symbol}: {answer}')
             if answer['sockets'] < 1:
                 unpushed.append(i)
-            run.changes.append(Change(symbol, seq, format_price(answer['price']), answer['sent_at']))
+            run.changes.append(Change(symbol, seq, answer['text'], answer['sent_at']))
         return unpushed
 
     def phase(self, changes: int, pace_s: float, *, drawn: bool, settle_s: float = 10.0) -> LatencyRun:

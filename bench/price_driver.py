@@ -7,17 +7,15 @@ import time
 
 import httpx
 
-from scraper.parsing import format_price, price_decimals
+from replica.formatting import decimals_for, price_text
 from replica.universe import default_universe
 
 UNIVERSE = default_universe()
 
 
 def grid_decimals(symbol: str, price: float) -> int:
-    """Decimals on which the replica's text and the card's text agree (the card: 2, 4 or 8)."""
-    card = price_decimals(price)
-    replica = 2 if price >= 1 else UNIVERSE[symbol].coin.small_decimals
-    return min(card, replica)
+    """The page's decimals (its pricescale), which the card shows too since it reads the chart series."""
+    return decimals_for(price, UNIVERSE[symbol].coin.small_decimals)
 
 
 class PriceDriver:
@@ -74,7 +72,7 @@ class PriceDriver:
         step = unit * max(1, round(price * 1e-4 / unit))
         for _ in range(20):
             price = round(price + step, decimals)
-            if format_price(price) not in self.used:
+            if price_text(price, UNIVERSE[symbol].coin.small_decimals) not in self.used:
                 break
         return price
 
@@ -89,7 +87,7 @@ class PriceDriver:
                     raise
         body = response.raise_for_status().json()
         self.current[symbol] = body['price']
-        text = format_price(body['price'])  # what the card shows (scraper.parsing), not the replica's text
+        text = body['text']  # as the page shows it, and so the card (with the decimals of its pricescale)
         self.used.add(text)
         self.sent[text] = (symbol, body['sent_at'])
         if not body.get('sockets'):
