@@ -7,6 +7,7 @@ person changes something or an alert fires; the live numbers are all computed in
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from typing import Callable, MutableMapping
 
 from nicegui import ui
@@ -39,22 +40,38 @@ class PageTools:
         self._holdings = Holdings(storage)
 
     def build(self) -> None:
-        """The portfolio panel and the sort/filter row, in that order; the dialogs and the watcher."""
+        """The portfolio panel and the sort/filter row, in that order, and the watcher. The dialogs are built
+        when first opened, in the container this was built in: most viewers never open one, and each would
+        cost every page its elements for as long as it is open."""
+        self._container = ui.context.slot.parent
         self._panel = PortfolioPanel(on_add=lambda: self._holding_form.open(self._symbols()),
                                      on_edit=lambda symbol: self._holding_form.open(self._symbols(), symbol))
         self._grid_tools = GridTools(self._storage, on_choose=lambda _: self._everywhere())
-        self._alert_form = AlertForm(self._engine.entry, on_set=self._set_alert, on_remove=self._remove_alert)
-        self._holding_form = HoldingForm(self._holdings.get, on_change=self._change_holding)
         self._watcher = AlertWatcher(on_claim=self._claim)
-        with ui.dialog() as self._confirm, ui.card().classes('app-dialog'):
-            self._question = ui.label().classes('dialog-note').props('id=confirm-question')
+
+    @cached_property
+    def _alert_form(self) -> AlertForm:
+        with self._container:
+            return AlertForm(self._engine.entry, on_set=self._set_alert, on_remove=self._remove_alert)
+
+    @cached_property
+    def _holding_form(self) -> HoldingForm:
+        with self._container:
+            return HoldingForm(self._holdings.get, on_change=self._change_holding)
+
+    @cached_property
+    def _confirm(self) -> tuple[ui.dialog, ui.label]:
+        """The dialog asking before a ticker's holding or alert goes with it, and its question."""
+        with self._container, ui.dialog() as dialog, ui.card().classes('app-dialog'):
+            question = ui.label().classes('dialog-note').props('id=confirm-question')
             with ui.row().classes('dialog-actions'):
                 ui.space()
-                ui.button('Cancel', on_click=lambda: self._confirm.submit(False)) \
+                ui.button('Cancel', on_click=lambda: dialog.submit(False)) \
                     .props('flat no-caps').classes('tap-target')
-                ui.button('Remove', on_click=lambda: self._confirm.submit(True)) \
+                ui.button('Remove', on_click=lambda: dialog.submit(True)) \
                     .props('unelevated no-caps color=negative').classes('tap-target')
-        self._confirm.props('aria-labelledby=confirm-question')
+        dialog.props('aria-labelledby=confirm-question')
+        return dialog, question
 
     def follow_grid(self, grid: ui.element) -> None:
         self._grid_tools.sorter.follow(grid)
@@ -147,8 +164,9 @@ class PageTools:
         lost = ' and '.join(part for part in (
             f'your holding of {portfolio.quantity_text(holding.quantity)}' if holding else '',
             'its alert' if has_alert else '') if part)
-        self._question.text = f'Remove {label(symbol)}? {lost[0].upper()}{lost[1:]} will be removed too.'
-        return bool(await self._confirm)
+        confirm, question = self._confirm
+        question.text = f'Remove {label(symbol)}? {lost[0].upper()}{lost[1:]} will be removed too.'
+        return bool(await confirm)
 
     def forget(self, symbol: str) -> None:
         """The ticker leaves the list: its holding and alert go with it, in every tab."""
