@@ -1,19 +1,8 @@
 """A symbol's history behind the seam (LocalPrices), from both of its sources, on a real Chromium and the replica."""
 from __future__ import annotations
 
-import pytest
-
-from prices import LocalPrices
 from tests.helpers import eventually
-from tests.test_engine import live, settings_for
-
-
-@pytest.fixture
-async def engine(replica_server, replica):
-    engine = LocalPrices(settings_for(replica_server.url))
-    await engine.start()
-    yield engine
-    await engine.stop()
+from tests.test_engine import engine, live  # noqa: F401 - engine is the fixture: LocalPrices on the replica
 
 
 async def test_the_page_series_fills_the_history_at_once_and_the_live_price_carries_its_bar(engine, replica):
