@@ -56,7 +56,9 @@ class UpdateBench:
             for page in self.pages:
                 for symbol in self.symbols:
                     add_ticker(page, symbol)
-            start_texts = {s: self.control.get(f'/_replica/price/{s}').json()['text'] for s in self.symbols}
+            quotes = {s: self.control.get(f'/_replica/price/{s}').json() for s in self.symbols}
+            bases = {s: quote['price'] for s, quote in quotes.items()}
+            start_texts = {s: quote['text'] for s, quote in quotes.items()}
             if behind := self._pages_behind(start_texts, 30):
                 shown = behind[0].evaluate('() => Object.fromEntries(window.__bench.last)')
                 raise RuntimeError(f'a viewer page never showed the current prices {start_texts}: it shows '
