@@ -312,7 +312,8 @@ def test_sigterm_ends_every_stream_and_releases_at_once(replica_server, replica,
         reader.until(lambda event: item(event, 'BINANCE:ALGOUSD')['status'] == 'live')
         silent = SilentClient(own, 'HBARUSD')  # its stream cannot end politely: it reads nothing
         ws = Socket(own, '?symbols=ALGOUSD')
-        wait_until(lambda: stream_metrics(own)['consumers{kind="sse"}'] == 2, 20, 'both SSE consumers')
+        wait_until(lambda: (m := stream_metrics(own))['consumers{kind="sse"}'] == 2 and m['consumers{kind="ws"}'] == 1,
+                   20, 'both SSE consumers and the WebSocket one')  # else SIGTERM may come before the socket is held
         own.process.send_signal(signal.SIGTERM)
         assert own.process.wait(20) == 0, own.log_tail()
         with pytest.raises(EOFError):  # the stream ended properly, after what was sent before
