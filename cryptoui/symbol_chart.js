@@ -144,6 +144,7 @@ export default {
   unmounted() {
     releaseClock();
     this.resizeObserver?.disconnect();
+    this.chart?.dispose();  // its canvas, listeners and timers go with the component
     this.themeObserver?.disconnect();
     window.socket?.off('prices', this.onPrices);
     window.socket?.off('status', this.onStatus);
