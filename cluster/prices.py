@@ -15,7 +15,6 @@ from typing import Any, Callable
 
 
 from nicegui import binding
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from prices import LivePrice, LocalPrices, PriceListener
@@ -24,11 +23,12 @@ from scraper.history import PriceHistory
 from scraper import Settings, Status, normalize_symbol, sort_key
 from scraper.symbols import InvalidSymbol
 
+from . import store_link
 from .bus import PriceBus
 from .history_share import HistoryShare
 from .coordinator import Coordinator
 from .lease import Lease
-from .wire import PriceMessage, channel, history_key, latest_key, redacted
+from .wire import PriceMessage, channel, history_key, latest_key
 
 log = logging.getLogger(__name__)
 PUBLISH_RETRY_S = 0.5
@@ -46,12 +46,11 @@ class Want:
 
 class ClusterPrices:
     def __init__(self, settings: Settings) -> None:
-        assert settings.redis_url, 'a cluster node needs --redis-url'
+        assert settings.clustered, 'a cluster node needs --redis-url or --redis-sentinel'
         self.settings = settings
         self.node_id = settings.node_name
         self.local = LocalPrices(settings)
-        self.redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2,
-                                    health_check_interval=2)
+        self.redis = store_link.connect(settings)
         self.wants: dict[str, Want] = {}
         self.bus = PriceBus(self.redis, self.node_id, self._received, self._reread_all)
         self.coordinator = Coordinator(self)
@@ -73,7 +72,7 @@ class ClusterPrices:
         self._tasks = [asyncio.create_task(self.bus.run(), name='cluster price bus'),
                        asyncio.create_task(self.coordinator.run(), name='cluster coordinator'),
                        asyncio.create_task(self._publish_loop(), name='cluster publisher')]
-        log.info('node %s: cluster mode on %s', self.node_id, redacted(self.settings.redis_url or ''))
+        log.info('node %s: cluster mode on %s', self.node_id, store_link.describe(self.settings))
 
     async def stop(self) -> None:
         for task in [*self._tasks, *self._chores]:

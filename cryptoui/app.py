@@ -51,7 +51,7 @@ def _space_out_garbage_collection() -> None:
 
 def price_source(settings: Settings) -> PriceSource:
     """This process's own engine, or, with --redis-url, this node's view of the cluster's."""
-    if settings.redis_url:
+    if settings.clustered:
         from cluster.prices import ClusterPrices  # only cluster mode needs redis-py
         return ClusterPrices(settings)
     return LocalPrices(settings)

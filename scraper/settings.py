@@ -12,6 +12,7 @@ from .symbols import InvalidSymbol, normalize_exchange, split_symbol
 
 
 _NODE_ID = re.compile(r'[A-Za-z0-9._:-]{1,64}')
+_HOST = re.compile(r'[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:]{2,39}\]')
 
 
 def _env_flag(env: Mapping[str, str], name: str) -> bool:
@@ -47,9 +48,17 @@ class Settings:
     stream_heartbeat: float = 15.0
     # Cluster mode (cluster/): set, this process is one node of several sharing prices through Redis.
     redis_url: str | None = None
+    # Or, for a Valkey that fails over: the sentinels (HOST:PORT each) and the name they know the primary by.
+    redis_sentinels: tuple[str, ...] = ()
+    redis_master: str = 'tracker'
     node_id: str = ''
     # Seconds a node's lease on a symbol lasts unless renewed; also how long a dead node's interest lingers.
     lease_ttl: float = 6.0
+
+    @property
+    def clustered(self) -> bool:
+        """One node of several sharing prices and users' data through Valkey/Redis."""
+        return bool(self.redis_url or self.redis_sentinels)
 
     @property
     def node_name(self) -> str:
@@ -60,6 +69,17 @@ class Settings:
         """The page URL for a symbol that has already passed `normalize_symbol`."""
         exchange, ticker = split_symbol(symbol)
         return f'{self.tradingview_url.rstrip("/")}/symbols/{ticker}/?exchange={exchange}'
+
+
+def parse_sentinels(text: str) -> tuple[str, ...]:
+    """'h1:26379,h2:26379' -> ('h1:26379', 'h2:26379'); ValueError says which part is wrong."""
+    sentinels: list[str] = []
+    for part in filter(None, (p.strip() for p in text.split(','))):
+        host, _, port = part.rpartition(':')
+        if not _HOST.fullmatch(host) or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError(f'{part!r} is not HOST:PORT (e.g. 127.0.0.1:26379)')
+        sentinels.append(f'{host}:{int(port)}')
+    return tuple(sentinels)
 
 
 def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +126,12 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
     parser.add_argument('--redis-url', default=env.get('REDIS_URL') or None,
                         help='run as one node of a cluster sharing prices through this Valkey/Redis, e.g. '
                              'redis://127.0.0.1:6379/0 (default: none, a single process; env REDIS_URL)')
+    parser.add_argument('--redis-sentinel', dest='redis_sentinels', metavar='HOST:PORT,...',
+                        default=env.get('REDIS_SENTINEL', ''),
+                        help='instead of --redis-url: the sentinels that know the current Valkey primary, '
+                             'followed through failovers (default none; env REDIS_SENTINEL)')
+    parser.add_argument('--redis-master', default=env.get('REDIS_MASTER', default.redis_master),
+                        help='the primary\'s name at the sentinels (default tracker; env REDIS_MASTER)')
     parser.add_argument('--node-id', default=env.get('NODE_ID', ''),
                         help='this node\'s name in the cluster (default HOSTNAME:PORT; env NODE_ID)')
     parser.add_argument('--lease-ttl', type=float, default=env.get('LEASE_TTL', str(default.lease_ttl)),
@@ -126,10 +152,19 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
         parser.error('--exchange must be ASCII letters and digits, e.g. BINANCE')
     if not 1 <= args.lease_ttl <= 600:
         parser.error('--lease-ttl must be between 1 and 600 seconds')
+    try:
+        sentinels = parse_sentinels(args.redis_sentinels)
+    except ValueError as error:
+        parser.error(f'--redis-sentinel: {error}')
+    if sentinels and args.redis_url:
+        parser.error('--redis-url and --redis-sentinel exclude each other: give one way to reach Valkey')
+    if not _NODE_ID.fullmatch(args.redis_master):
+        parser.error('--redis-master is letters, digits and . _ : - (at most 64)')
     if args.node_id and not _NODE_ID.fullmatch(args.node_id):
         parser.error('--node-id is letters, digits and . _ : - (at most 64)')
     known = {f.name for f in fields(Settings)}
     values = {k: v for k, v in vars(args).items() if k in known}
     values['exchange'] = exchange
+    values['redis_sentinels'] = sentinels
     values['storage_secret'] = env.get('STORAGE_SECRET', '')
     return Settings(**values)
