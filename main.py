@@ -28,10 +28,10 @@ def main(argv: list[str] | None = None) -> None:
     settings = parse_settings(argv)
     if settings.demo:
         settings = start_demo_source(settings)
-    if settings.redis_url:
-        # Each browser's list and theme in Redis too, so a user lands on any node with them. NiceGUI reads
-        # this when it is imported, hence before cryptoui.
-        os.environ.setdefault('NICEGUI_REDIS_URL', settings.redis_url)
+    if settings.clustered and os.environ.pop('NICEGUI_REDIS_URL', None):
+        # NiceGUI reads it at import, hence before cryptoui; a node keeps users' data itself (cluster/user_store.py).
+        logging.getLogger('cluster').warning('NICEGUI_REDIS_URL ignored: a cluster node keeps users\' data in '
+                                             'the store its --redis-url or --redis-sentinel names')
     from cryptoui.app import run
     run(settings)
 

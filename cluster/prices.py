@@ -42,6 +42,9 @@ class Want:
     lease: Lease | None = None  # held while this node's Chromium watches it
     fence: int = 0  # the highest fencing number seen for it: lower ones come from an owner that lost it
     owner: str | None = None  # the node whose values `price` shows
+    # Watched by this node's own tab WITHOUT the lease: while the store is away, or until a new owner speaks.
+    solo: bool = False
+    solo_until: float | None = None  # time.monotonic() by which that owner must have spoken
 
 
 class ClusterPrices:
@@ -108,7 +111,7 @@ class ClusterPrices:
         want.viewers -= 1
         if want.viewers == 0:
             self.coordinator.kick()  # withdraw interest now, so the owner learns within a tick
-            if want.lease is None:
+            if want.lease is None and not want.solo:  # a solo tab is closed by the coordinator
                 self.forget(want.price.symbol)
 
     def entry(self, raw_symbol: str) -> LivePrice | None:
@@ -152,7 +155,11 @@ class ClusterPrices:
 
     def cluster_health(self) -> dict[str, Any]:
         owned = [s for s, want in self.wants.items() if want.lease is not None]
+        since = self.coordinator.degraded_since
         return {'node': self.node_id, 'mode': 'cluster', 'redis_reachable': self.coordinator.redis_up and self.bus.up,
+                'degraded': since is not None, 'degraded_since': since,
+                'degraded_seconds': round(self.coordinator.degraded_for(), 3),
+                'solo_tabs': sum(1 for w in self.wants.values() if w.solo),
                 'symbols_owned': len(owned), 'symbols_followed': sum(1 for w in self.wants.values()
                                                                      if w.lease is None and w.viewers > 0),
                 'lease_renewals_failed': self.coordinator.renewals_failed, 'messages_published': self.published,
@@ -182,21 +189,28 @@ class ClusterPrices:
 
     def _local_changed(self, symbol: str, values: dict[str, Any]) -> None:
         want = self.wants.get(symbol)
-        if want is None or want.lease is None:
+        if want is None or (want.lease is None and not want.solo):
             return
         self.show(want, values, self.node_id)
         self.publish(want, values)
 
     def _local_series(self, symbol: str, history: PriceHistory) -> None:
         want = self.wants.get(symbol)
-        if want is None or want.lease is None:
+        if want is None or (want.lease is None and not want.solo):
             return
         want.price.apply_series(history.bars(), history.resolution)
         self.histories.loaded(symbol, want.price.history)
         self.publish(want, want.price.values())  # shares it now: a node may start following before any change
 
+    def republish(self, want: Want) -> None:
+        """Write the symbol's whole state (latest value and history) again: a new term, or a store that lost it."""
+        self.histories.forget(want.price.symbol)
+        self.publish(want, want.price.values())
+
     def publish(self, want: Want, values: dict[str, Any]) -> None:
-        assert want.lease is not None
+        """Queue a message, if this node holds the lease and the store answers (see `republish` for after)."""
+        if want.lease is None or self.coordinator.degraded:
+            return
         symbol = want.price.symbol
         message = PriceMessage(want.lease.fence, self.node_id, values, time.time())
         self._outbox.put_nowait((symbol, message.encode(), self.histories.due(symbol, want.price.history)))
@@ -228,9 +242,12 @@ class ClusterPrices:
                 self.published += len(unsent)
                 unsent.clear()
             except (RedisError, OSError) as error:
-                log.warning('node %s: %d price messages not published yet, retrying: %s', self.node_id,
-                            len(unsent), error)
+                if not self.coordinator.degraded:  # degraded: logged once; the rejoin republishes everything
+                    log.warning('node %s: %d price messages not published yet, retrying: %s', self.node_id,
+                                len(unsent), error)
                 await asyncio.sleep(PUBLISH_RETRY_S)
+                if self.coordinator.degraded:
+                    unsent.clear()
             unsent = {s: m for s, m in unsent.items() if (w := self.wants.get(s)) is not None and w.lease is not None}
 
     # --- followed: messages come in ---------------------------------------------------------------------
@@ -254,6 +271,7 @@ class ClusterPrices:
             return
         want.fence = message.fence
         self.show(want, message.values, message.node)
+        self.coordinator.owner_spoke(symbol, want)
         if self.histories.behind(symbol, want.price.history, message.values.get('bar')):
             self._chore(self.histories.read(symbol, self._followed_history), f'read history of {symbol}')
 
@@ -266,9 +284,9 @@ class ClusterPrices:
         want = self.wants.get(symbol)
         return want.price.history if want is not None and want.lease is None else None
 
-    async def reread(self, symbol: str, new_epoch: bool = False) -> None:
-        """Show the last published value at once (cache-first across the cluster). `new_epoch`: after a
-        reconnect Redis may have restarted empty and numbers its fences anew, so its fence is the new floor."""
+    async def reread(self, symbol: str) -> None:
+        """Show the last published value at once (cache-first across the cluster). Fences only grow, even
+        across a store that restarted empty (lease.py), so the usual check keeps a stale value out."""
         try:
             raw = await self.redis.get(latest_key(symbol))
         except (RedisError, OSError):
@@ -277,14 +295,15 @@ class ClusterPrices:
         message = PriceMessage.decode(raw) if raw is not None else None
         if want is None or want.lease is not None or message is None:
             return
-        if new_epoch:
-            want.fence = message.fence
         self._accept(symbol, message)
+
+    def reread_soon(self, symbol: str) -> None:
+        self._chore(self.reread(symbol), f'reread {symbol}')
 
     async def _reread_all(self) -> None:
         for symbol, want in list(self.wants.items()):
             if want.lease is None:
-                await self.reread(symbol, new_epoch=True)
+                await self.reread(symbol)
 
     # --- helpers -------------------------------------------------------------------------------------------
 

@@ -57,8 +57,20 @@ def price_source(settings: Settings) -> PriceSource:
     return LocalPrices(settings)
 
 
+def keep_users_data_in_the_cluster(settings: Settings) -> None:
+    """On a cluster node each browser's data lives in the cluster's store, so it lands on any node with it."""
+    from cluster import nicegui_storage, store_link
+    from cluster.user_store import UserStore
+    store = UserStore(store_link.connect(settings), settings.node_name)
+    nicegui_storage.install(store)
+    app.on_startup(store.start)
+    app.on_shutdown(store.stop)
+
+
 def run(settings: Settings) -> None:
     _space_out_garbage_collection()
+    if settings.clustered:
+        keep_users_data_in_the_cluster(settings)
     engine = price_source(settings)
     metrics = Metrics(engine)
     theme.install()
