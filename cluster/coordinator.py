@@ -32,7 +32,11 @@ if TYPE_CHECKING:
     from .prices import ClusterPrices, Want
 
 log = logging.getLogger(__name__)
-TICK_TIMEOUT_S = 2.0  # a tick that takes longer means the store hangs: the node goes degraded meanwhile
+# A tick that takes longer means the store hangs. With a tick every TICK_S, a store that stops answering is
+# noticed within TICK_S + TICK_TIMEOUT_S, and followers' tabs open then: the longest gap a viewer sees is
+# that plus a page load (bench durability). Longer would be kinder to a loop that is busy for a moment.
+TICK_S = 0.5
+TICK_TIMEOUT_S = 1.0
 # How long the store must stay unreachable before followed symbols get tabs here: a restart that takes a
 # moment should not open (and then close) a tab per symbol on every node.
 SOLO_AFTER_S = 1.0
@@ -42,7 +46,7 @@ class Coordinator:
     def __init__(self, prices: ClusterPrices) -> None:
         self._prices = prices
         self._ttl = prices.settings.lease_ttl
-        self.tick_s = min(1.0, self._ttl / 6)  # renewals at least every ttl/6: two can fail and the lease holds
+        self.tick_s = min(TICK_S, self._ttl / 6)  # renewals at least every ttl/6: two can fail, the lease holds
         self.latest_ttl_ms = int(max(600.0, self._ttl * 10) * 1000)  # refreshed by each renewal
         self._kicked = asyncio.Event()
         self._interested: set[str] = set()  # symbols whose interest this node has registered

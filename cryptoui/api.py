@@ -42,7 +42,9 @@ def health(engine: PriceSource, loop_lag: float) -> tuple[dict, int]:
         'binding_active_links': len(binding.active_links),
         'event_loop_lag_ms': round(loop_lag * 1000, 3),
     }
-    body['cluster'] = engine.cluster_health()
+    body['cluster'] = cluster = engine.cluster_health()
+    if cluster.get('degraded') and not failed:
+        body['status'] = 'degraded'  # serving from its own tabs: still 200, the balancer keeps sending viewers
     return body, 503 if failed else 200
 
 
