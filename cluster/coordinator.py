@@ -26,6 +26,8 @@ from redis.exceptions import RedisError
 from prices import TooManySymbols
 
 from .lease import Lease
+from .solo_tabs import SoloTabs
+from .ownership import LOAD_KEY, HANDOVER_EVERY_S, Loads, load_entry, should_take, to_hand_over
 from .wire import history_key, interest_key, latest_key, lease_key
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ TICK_TIMEOUT_S = 1.0
 # How long the store must stay unreachable before followed symbols get tabs here: a restart that takes a
 # moment should not open (and then close) a tab per symbol on every node.
 SOLO_AFTER_S = 1.0
+FULL = 1_000_000  # the load a node with no room for another tab reports
 
 
 class Coordinator:
@@ -54,6 +57,8 @@ class Coordinator:
         self.degraded_since: float | None = None  # time.time() when the store stopped answering
         self.degraded_seconds = 0.0  # in all, for /metrics
         self.renewals_failed = 0
+        self._handed_over_at = 0.0
+        self.solo = SoloTabs(prices, self._ttl)
 
     def kick(self) -> None:
         self._kicked.set()
@@ -99,9 +104,9 @@ class Coordinator:
             return
         for symbol, want in list(self._prices.wants.items()):
             if want.viewers > 0 and want.lease is None and not want.solo:
-                self._go_solo(symbol, want)
+                self.solo.open(symbol, want)
             elif want.viewers == 0 and want.solo:
-                self._end_solo(symbol, want, 'no viewer here any more')
+                self.solo.close(symbol, want, 'no viewer here any more')
 
     @property
     def degraded(self) -> bool:
@@ -112,60 +117,108 @@ class Coordinator:
         current = time.time() - self.degraded_since if self.degraded_since is not None else 0.0
         return self.degraded_seconds + current
 
-    # --- one tick -------------------------------------------------------------------------------------
+    # --- one tick: one round trip for everything, then only what changes hands ---------------------------
 
     async def _tick(self) -> None:
-        await self._register_interest()
-        for symbol, want in list(self._prices.wants.items()):
-            if want.lease is not None:
-                await self._keep_or_give_back(symbol, want)
-            elif want.viewers > 0:
-                await self._try_to_own(symbol, want)
-            elif want.solo:
-                self._end_solo(symbol, want, 'no viewer here any more')
-
-    async def _register_interest(self) -> None:
-        node, expires = self._prices.node_id, time.time() + self._ttl
-        wanted = {s for s, want in self._prices.wants.items() if want.viewers > 0}
-        async with self._prices.redis.pipeline(transaction=False) as pipe:
+        prices, node = self._prices, self._prices.node_id
+        now = time.time()
+        wanted = {s for s, want in prices.wants.items() if want.viewers > 0}
+        owned = {s: w for s, w in prices.wants.items() if w.lease is not None}
+        unowned = [s for s in wanted if s not in owned]
+        withdrawn = self._interested - wanted
+        async with prices.redis.pipeline(transaction=False) as pipe:
             for symbol in wanted:
-                pipe.zadd(interest_key(symbol), {node: expires})
-            for symbol in self._interested - wanted:
+                pipe.zadd(interest_key(symbol), {node: now + self._ttl})
+            for symbol in withdrawn:
                 pipe.zrem(interest_key(symbol), node)
-            await pipe.execute()
+            pipe.hset(LOAD_KEY, node, load_entry(self._load(len(owned)), self._ttl))
+            pipe.hgetall(LOAD_KEY)
+            for symbol, want in owned.items():
+                assert want.lease is not None
+                await want.lease.renew_in(pipe)
+                pipe.pexpire(latest_key(symbol), self.latest_ttl_ms)
+                pipe.pexpire(history_key(symbol), self.latest_ttl_ms)
+            for symbol in [*owned, *unowned]:
+                pipe.zremrangebyscore(interest_key(symbol), '-inf', now)
+                pipe.zrange(interest_key(symbol), 0, -1)
+            for symbol in unowned:
+                pipe.exists(lease_key(symbol))
+            results = iter(await pipe.execute())
         self._interested = wanted
+        for _ in range(len(wanted) + len(withdrawn) + 1):  # interest and this node's load: nothing to read
+            next(results)
+        loads = Loads.parse(next(results))
+        renewals = {s: (next(results), next(results), next(results)) for s in owned}
+        interest = {s: [m.decode() for m in (next(results), next(results))[1]] for s in [*owned, *unowned]}
+        taken = {s: bool(next(results)) for s in unowned}
+        for symbol, (renewed, latest_kept, history_kept) in renewals.items():  # held since: only ticks drop leases
+            await self._keep_or_give_back(symbol, owned[symbol], renewed, latest_kept and history_kept,
+                                          interest[symbol])
+        for symbol in unowned:
+            if (want := prices.wants.get(symbol)) is not None and want.lease is None and want.viewers > 0:
+                await self._maybe_own(symbol, want, taken[symbol], interest[symbol], loads)
+        for symbol, want in list(prices.wants.items()):
+            if want.viewers == 0 and want.lease is None and want.solo:
+                self.solo.close(symbol, want, 'no viewer here any more')
+        await self._even_out(loads, interest)
 
-    async def _keep_or_give_back(self, symbol: str, want: Want) -> None:
+    def _load(self, owned: int) -> int:
+        """What this node tells others it owns; a node with no room for another tab says it is full."""
+        full = len(self._prices.local.symbols) >= self._prices.settings.max_symbols
+        return FULL if full else owned
+
+    async def _keep_or_give_back(self, symbol: str, want: Want, renewed: object, kept: bool,
+                                 interested: list[str]) -> None:
         assert want.lease is not None
         term = want.lease.fence
-        if not await want.lease.renew():
+        if not want.lease.renewed(renewed) and not await want.lease.acquire(want.fence):
             self.renewals_failed += 1
-            self._lose(symbol, want, 'its lease was taken by another node')
+            self.solo.lost(symbol, want, 'its lease was taken by another node')
             return
         want.fence = want.lease.fence
-        redis = self._prices.redis
-        async with redis.pipeline(transaction=False) as pipe:
-            pipe.pexpire(latest_key(symbol), self.latest_ttl_ms)
-            pipe.pexpire(history_key(symbol), self.latest_ttl_ms)
-            pipe.zremrangebyscore(interest_key(symbol), '-inf', time.time())
-            pipe.zcard(interest_key(symbol))
-            latest_kept, history_kept, _, interested = await pipe.execute()
-        if interested == 0:
+        if not interested:
             await self._give_back(symbol, want)
-        elif want.lease.fence != term or not latest_kept or not history_kept:
+        elif want.lease.fence != term or not kept:
             # A new term, or a store that lost our keys (restarted empty, flushed): write everything again.
             self._prices.republish(want)
+
+    async def _maybe_own(self, symbol: str, want: Want, taken: bool, interested: list[str], loads: Loads) -> None:
+        if taken:
+            want.unowned_since = None
+            self.solo.expiring(symbol, want)
+            return
+        if want.unowned_since is None:
+            want.unowned_since = time.monotonic()
+        mine = sum(1 for w in self._prices.wants.values() if w.lease is not None)
+        if should_take(self._prices.node_id, mine, interested, loads, time.monotonic() - want.unowned_since):
+            await self._try_to_own(symbol, want)
+
+    async def _even_out(self, loads: Loads, interest: dict[str, list[str]]) -> None:
+        """Hand one symbol to a much less loaded interested node, at most every HANDOVER_EVERY_S."""
+        if time.monotonic() - self._handed_over_at < HANDOVER_EVERY_S:
+            return
+        owned = {s: interest.get(s, []) for s, w in self._prices.wants.items() if w.lease is not None}
+        if (choice := to_hand_over(self._prices.node_id, owned, loads)) is None:
+            return
+        symbol, to = choice
+        want = self._prices.wants[symbol]
+        assert want.lease is not None
+        lease, want.lease = want.lease, None
+        await lease.release()
+        self._handed_over_at = time.monotonic()
+        want.solo, want.solo_until, want.unowned_since = True, time.monotonic() + self._ttl, time.monotonic()
+        log.info('%s: node %s hands it over to less loaded node %s (%d against %d); its tab closes when %s speaks',
+                 symbol, self._prices.node_id, to, len(owned), loads.of(to), to)
 
     async def _try_to_own(self, symbol: str, want: Want) -> None:
         local = self._prices.local
         if not want.solo and len(local.symbols) >= self._prices.settings.max_symbols:
-            if not await self._prices.redis.exists(lease_key(symbol)):
-                self._prices.set_waiting(want, 'Waiting for a node with room for it: this one watches its limit '
-                                               f'of {self._prices.settings.max_symbols} symbols.')
+            self._prices.set_waiting(want, 'Waiting for a node with room for it: this one watches its limit '
+                                           f'of {self._prices.settings.max_symbols} symbols.')
             return
         lease = Lease(self._prices.redis, symbol, self._ttl)
         if not await lease.acquire(want.fence):
-            self._solo_expiring(symbol, want)
+            self.solo.expiring(symbol, want)
             return
         if not want.solo:
             try:
@@ -173,7 +226,7 @@ class Coordinator:
             except TooManySymbols:  # raced with another take-over of ours: give it straight back
                 await lease.release()
                 return
-        want.lease, want.fence, want.solo, want.solo_until = lease, lease.fence, False, None
+        want.lease, want.fence, want.solo, want.solo_until, want.unowned_since = lease, lease.fence, False, None, None
         log.info('%s: owned by node %s now (fence %d)', symbol, self._prices.node_id, lease.fence)
         self._prices.republish(want)  # so followers see the new owner's state at once
 
@@ -187,57 +240,6 @@ class Coordinator:
         log.info('%s: no node wants it any more; node %s closed its tab', symbol, self._prices.node_id)
         if want.viewers == 0:
             self._prices.forget(symbol)
-
-    # --- solo tabs: this node's own tab without the lease ----------------------------------------------
-
-    def _lose(self, symbol: str, want: Want, why: str) -> None:
-        want.lease = None
-        if want.viewers == 0:
-            self._prices.local.unsubscribe(symbol)
-            self._prices.forget(symbol)
-            log.warning('%s: node %s lost it (%s) and closed its tab', symbol, self._prices.node_id, why)
-            return
-        # The tab stays until the new owner's first message, so this node's viewers see no gap; it publishes
-        # nothing meanwhile, and its fence is below the new owner's anyway.
-        want.solo, want.solo_until = True, time.monotonic() + self._ttl
-        log.warning('%s: node %s lost it (%s); its tab closes when the new owner speaks', symbol,
-                    self._prices.node_id, why)
-
-    def _go_solo(self, symbol: str, want: Want) -> None:
-        """Degraded: watch a followed symbol with this node's own tab, if there is room for one."""
-        try:
-            self._prices.local.subscribe(symbol)
-        except TooManySymbols:
-            self._prices.set_waiting(want, 'The cluster store is unreachable and this node watches its limit of '
-                                           f'{self._prices.settings.max_symbols} symbols.')
-            return
-        want.solo, want.solo_until = True, None
-        log.info('%s: node %s watches it itself while the cluster store is away', symbol, self._prices.node_id)
-        if (current := self._prices.local.entry(symbol)) is not None and current.price is not None:
-            self._prices.show(want, current.values(), self._prices.node_id)
-
-    def _solo_expiring(self, symbol: str, want: Want) -> None:
-        """Another node holds the lease: a solo tab here has until its deadline for that node to speak."""
-        if not want.solo:
-            return
-        if want.solo_until is None:
-            want.solo_until = time.monotonic() + self._ttl
-        elif time.monotonic() > want.solo_until:
-            self._end_solo(symbol, want, 'the owner has not spoken; following it anyway')
-
-    def _end_solo(self, symbol: str, want: Want, why: str) -> None:
-        want.solo, want.solo_until = False, None
-        self._prices.local.unsubscribe(symbol)
-        log.info('%s: node %s closed its own tab (%s)', symbol, self._prices.node_id, why)
-        if want.viewers == 0 and want.lease is None:
-            self._prices.forget(symbol)
-        else:
-            self._prices.reread_soon(symbol)
-
-    def owner_spoke(self, symbol: str, want: Want) -> None:
-        """A message from the symbol's current owner arrived: a solo tab here is a duplicate now."""
-        if want.solo and not self.degraded:
-            self._end_solo(symbol, want, f'following {want.owner}')
 
     # --- shutdown ------------------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ class Want:
     # Watched by this node's own tab WITHOUT the lease: while the store is away, or until a new owner speaks.
     solo: bool = False
     solo_until: float | None = None  # time.monotonic() by which that owner must have spoken
+    unowned_since: float | None = None  # time.monotonic() since when no node holds its lease
 
 
 class ClusterPrices:
@@ -271,7 +272,7 @@ class ClusterPrices:
             return
         want.fence = message.fence
         self.show(want, message.values, message.node)
-        self.coordinator.owner_spoke(symbol, want)
+        self.coordinator.solo.owner_spoke(symbol, want, self.coordinator.degraded)
         if self.histories.behind(symbol, want.price.history, message.values.get('bar')):
             self._chore(self.histories.read(symbol, self._followed_history), f'read history of {symbol}')
 
