@@ -28,7 +28,7 @@ from prices import TooManySymbols
 from .lease import Lease
 from .solo_tabs import SoloTabs
 from .ownership import LOAD_KEY, HANDOVER_EVERY_S, Loads, load_entry, should_take, to_hand_over
-from .wire import history_key, interest_key, latest_key, lease_key
+from .wire import history_key, interest_key, latest_key, latest_ttl_ms, lease_key
 
 if TYPE_CHECKING:
     from .prices import ClusterPrices, Want
@@ -50,7 +50,7 @@ class Coordinator:
         self._prices = prices
         self._ttl = prices.settings.lease_ttl
         self.tick_s = min(TICK_S, self._ttl / 6)  # renewals at least every ttl/6: two can fail, the lease holds
-        self.latest_ttl_ms = int(max(600.0, self._ttl * 10) * 1000)  # refreshed by each renewal
+        self.latest_ttl_ms = latest_ttl_ms(self._ttl)  # refreshed by each renewal
         self._kicked = asyncio.Event()
         self._interested: set[str] = set()  # symbols whose interest this node has registered
         self.redis_up = False
@@ -203,7 +203,8 @@ class Coordinator:
         symbol, to = choice
         want = self._prices.wants[symbol]
         assert want.lease is not None
-        lease, want.lease = want.lease, None
+        lease = want.lease
+        self._prices.disown(want)
         await lease.release()
         self._handed_over_at = time.monotonic()
         want.solo, want.solo_until, want.unowned_since = True, time.monotonic() + self._ttl, time.monotonic()
@@ -234,7 +235,7 @@ class Coordinator:
         """No node wants it: close the tab and let the cluster forget the price."""
         assert want.lease is not None
         lease, want.lease = want.lease, None
-        self._prices.local.unsubscribe(symbol)
+        self._prices.local.unsubscribe(symbol)  # its engine deletes the latest value after its last publish
         await self._prices.redis.delete(latest_key(symbol), history_key(symbol))
         await lease.release()
         log.info('%s: no node wants it any more; node %s closed its tab', symbol, self._prices.node_id)

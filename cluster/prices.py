@@ -61,10 +61,9 @@ class ClusterPrices:
         self._price_listeners: list[PriceListener] = []
         self._hop_listeners: list[Callable[[float], None]] = []
         self.histories = HistoryShare(self.redis)
-        self._outbox: asyncio.Queue[tuple[str, str, bytes | None]] = asyncio.Queue()
+        self._history_outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self._chores: set[asyncio.Task] = set()  # short-lived Redis calls made for the UI's synchronous calls
-        self.published = 0
         self.stale_dropped = 0
         self.local.on_change(self._local_changed)
         self.local.on_series(self._local_series)
@@ -75,7 +74,7 @@ class ClusterPrices:
         await self.local.start()
         self._tasks = [asyncio.create_task(self.bus.run(), name='cluster price bus'),
                        asyncio.create_task(self.coordinator.run(), name='cluster coordinator'),
-                       asyncio.create_task(self._publish_loop(), name='cluster publisher')]
+                       asyncio.create_task(self._history_loop(), name='cluster history writer')]
         log.info('node %s: cluster mode on %s', self.node_id, store_link.describe(self.settings))
 
     async def stop(self) -> None:
@@ -163,7 +162,7 @@ class ClusterPrices:
                 'solo_tabs': sum(1 for w in self.wants.values() if w.solo),
                 'symbols_owned': len(owned), 'symbols_followed': sum(1 for w in self.wants.values()
                                                                      if w.lease is None and w.viewers > 0),
-                'lease_renewals_failed': self.coordinator.renewals_failed, 'messages_published': self.published,
+                'lease_renewals_failed': self.coordinator.renewals_failed, 'messages_published': self.local.published,
                 'messages_received': self.bus.received, 'stale_messages_dropped': self.stale_dropped}
 
     # --- showing values, whoever owns the symbol -------------------------------------------------------
@@ -186,14 +185,15 @@ class ClusterPrices:
         if want.price.status != Status.ERROR.value and want.price.message != message:
             want.price.set_status(Status.RECONNECTING, message)
 
-    # --- owned: local changes go out ---------------------------------------------------------------------
+    # --- owned: the engine publishes every change (engine_publisher.py); history snapshots go from here ------
 
     def _local_changed(self, symbol: str, values: dict[str, Any]) -> None:
         want = self.wants.get(symbol)
         if want is None or (want.lease is None and not want.solo):
             return
         self.show(want, values, self.node_id)
-        self.publish(want, values)
+        if want.lease is not None:
+            self._share_history(want)
 
     def _local_series(self, symbol: str, history: PriceHistory) -> None:
         want = self.wants.get(symbol)
@@ -201,55 +201,51 @@ class ClusterPrices:
             return
         want.price.apply_series(history.bars(), history.resolution)
         self.histories.loaded(symbol, want.price.history)
-        self.publish(want, want.price.values())  # shares it now: a node may start following before any change
+        if want.lease is not None:
+            self._share_history(want)  # now: a node may start following before the next change
 
     def republish(self, want: Want) -> None:
-        """Write the symbol's whole state (latest value and history) again: a new term, or a store that lost it."""
-        self.histories.forget(want.price.symbol)
-        self.publish(want, want.price.values())
-
-    def publish(self, want: Want, values: dict[str, Any]) -> None:
-        """Queue a message, if this node holds the lease and the store answers (see `republish` for after)."""
-        if want.lease is None or self.coordinator.degraded:
-            return
+        """A new term, or a store that lost our keys: the engine publishes under this term's fence from now on,
+        and the whole state (latest value, history) is written again."""
+        assert want.lease is not None
         symbol = want.price.symbol
-        message = PriceMessage(want.lease.fence, self.node_id, values, time.time())
-        self._outbox.put_nowait((symbol, message.encode(), self.histories.due(symbol, want.price.history)))
+        self.local.publish_as(symbol, want.lease.fence)
+        self.local.republish(symbol)
+        self.histories.forget(symbol)
+        self._share_history(want)
 
-    async def _publish_loop(self) -> None:
-        """One writer, so messages leave in the order they were made; what piled up goes in one round trip.
+    def disown(self, want: Want) -> None:
+        """This node no longer holds the lease: its engine stops publishing the symbol at once."""
+        want.lease = None
+        self.local.publish_as(want.price.symbol, None)
 
-        A batch that fails is sent again, newest message per symbol only (each carries the whole state), until
-        Redis takes it: followers re-read the latest value when THEY reconnect, which may be before this
-        node's first publish after the outage, so a dropped message would leave them stale until the next
-        change.
-        """
-        unsent: dict[str, tuple[str, bytes | None]] = {}  # symbol -> its newest message, its newest history
+    def _share_history(self, want: Want) -> None:
+        symbol = want.price.symbol
+        if (snapshot := self.histories.due(symbol, want.price.history)) is not None:
+            self._history_outbox.put_nowait((symbol, snapshot))
+
+    async def _history_loop(self) -> None:
+        """One writer of owned symbols' history snapshots, newest per symbol, retried until the store takes it."""
+        unsent: dict[str, bytes] = {}
         while True:
             if not unsent:
-                symbol, message, history = await self._outbox.get()
-                unsent[symbol] = (message, history)
-            while not self._outbox.empty():
-                symbol, message, history = self._outbox.get_nowait()
-                unsent[symbol] = (message, history or unsent.get(symbol, ('', None))[1])
+                symbol, snapshot = await self._history_outbox.get()
+                unsent[symbol] = snapshot
+            while not self._history_outbox.empty():
+                symbol, snapshot = self._history_outbox.get_nowait()
+                unsent[symbol] = snapshot
             try:
                 async with self.redis.pipeline(transaction=False) as pipe:
-                    for symbol, (message, history) in unsent.items():
-                        pipe.set(latest_key(symbol), message, px=self.coordinator.latest_ttl_ms)
-                        if history is not None:
-                            pipe.set(history_key(symbol), history, px=self.coordinator.latest_ttl_ms)
-                        pipe.publish(channel(symbol), message)
+                    for symbol, snapshot in unsent.items():
+                        pipe.set(history_key(symbol), snapshot, px=self.coordinator.latest_ttl_ms)
                     await pipe.execute()
-                self.published += len(unsent)
                 unsent.clear()
             except (RedisError, OSError) as error:
-                if not self.coordinator.degraded:  # degraded: logged once; the rejoin republishes everything
-                    log.warning('node %s: %d price messages not published yet, retrying: %s', self.node_id,
+                if not self.coordinator.degraded:  # degraded: logged once; the rejoin writes everything again
+                    log.warning('node %s: %d history snapshots not written yet, retrying: %s', self.node_id,
                                 len(unsent), error)
                 await asyncio.sleep(PUBLISH_RETRY_S)
-                if self.coordinator.degraded:
-                    unsent.clear()
-            unsent = {s: m for s, m in unsent.items() if (w := self.wants.get(s)) is not None and w.lease is not None}
+            unsent = {s: h for s, h in unsent.items() if (w := self.wants.get(s)) is not None and w.lease is not None}
 
     # --- followed: messages come in ---------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ class SoloTabs:
         self._ttl = ttl
 
     def lost(self, symbol: str, want: Want, why: str) -> None:
-        want.lease = None
+        self._prices.disown(want)
         if want.viewers == 0:
             self._prices.local.unsubscribe(symbol)
             self._prices.forget(symbol)

@@ -35,6 +35,11 @@ def history_key(symbol: str) -> str:
     return f'{PREFIX}history:{symbol}'
 
 
+def latest_ttl_ms(lease_ttl: float) -> int:
+    """How long a latest value or history snapshot lives unless its owner's renewals keep it."""
+    return int(max(600.0, lease_ttl * 10) * 1000)
+
+
 def interest_key(symbol: str) -> str:
     """Sorted set: member = node id, score = when that node's interest expires unless it renews it."""
     return f'{PREFIX}wanted:{symbol}'

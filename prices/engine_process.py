@@ -44,6 +44,7 @@ class EngineProcess:
         self._stopped: asyncio.Future[None] | None = None
         self._started: asyncio.Future[None] | None = None
         self.browser = BrowserHealth(state='starting')
+        self.published = 0  # cluster messages the engine published, as it last said
 
     async def start(self) -> None:
         context = multiprocessing.get_context('spawn')  # a clean interpreter: no copy of the web server
@@ -75,6 +76,17 @@ class EngineProcess:
 
     def unwatch(self, symbol: str) -> None:
         self._send(('unwatch', symbol))
+
+    def own(self, symbol: str, fence: int | None) -> None:
+        """Cluster nodes: the engine publishes the symbol's changes under `fence` (None: no longer)."""
+        self._send(('own', symbol, fence))
+
+    def republish(self, symbol: str) -> None:
+        self._send(('republish', symbol))
+
+    def forget(self, symbol: str) -> None:
+        """Cluster nodes: stop publishing it and delete what the cluster knows of its price."""
+        self._send(('forget', symbol))
 
     async def stop(self) -> None:
         """Every watcher and Chromium closed, then the process gone, on every path."""
@@ -133,7 +145,7 @@ class EngineProcess:
             _, symbol, token, bars, resolution = message
             self._on_series(symbol, token, bars, resolution)
         elif kind == 'lag':
-            _, seconds, self.browser = message
+            _, seconds, self.browser, self.published = message
             self._on_lag(seconds)
         elif kind == 'stopped' and self._stopped is not None and not self._stopped.done():
             self._stopped.set_result(None)

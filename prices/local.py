@@ -32,6 +32,7 @@ class _Subscription:
     price: LivePrice
     token: int  # tells this watch's hand-overs from those of an earlier watch of the same symbol
     viewers: int = 1
+    fence: int | None = None  # a cluster node's lease term under which the engine publishes it
 
 
 class LocalPrices:
@@ -122,6 +123,8 @@ class LocalPrices:
         if subscription.viewers > 0:
             return
         del self._subscriptions[symbol]
+        if subscription.fence is not None:  # a cluster node's last viewer anywhere left: the cluster forgets it
+            self._engine.forget(symbol)
         binding.remove([subscription.price])  # else NiceGUI's registry of bindable objects keeps it forever
         self._engine.unwatch(symbol)
 
@@ -151,6 +154,22 @@ class LocalPrices:
 
     def health(self) -> BrowserHealth:
         return self._engine.browser
+
+    def publish_as(self, symbol: str, fence: int | None) -> None:
+        """Cluster nodes: the engine publishes this watched symbol's changes under `fence`; None stops it."""
+        subscription = self._subscriptions.get(symbol)
+        if subscription is not None and subscription.fence != fence:
+            subscription.fence = fence
+            self._engine.own(symbol, fence)
+
+    def republish(self, symbol: str) -> None:
+        """Cluster nodes: the engine publishes the symbol's whole current state again."""
+        if symbol in self._subscriptions:
+            self._engine.republish(symbol)
+
+    @property
+    def published(self) -> int:
+        return self._engine.published
 
     def _known(self, raw_symbol: str) -> str:
         try:
@@ -198,4 +217,6 @@ class LocalPrices:
             self._tokens += 1
             subscription.token = self._tokens
             self._engine.watch(symbol, subscription.token)
+            if subscription.fence is not None:
+                self._engine.own(symbol, subscription.fence)
         log.info('price engine restarted with %d symbols', len(self._subscriptions))

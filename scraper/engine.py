@@ -67,6 +67,10 @@ class PriceEngine:
         watch.task.add_done_callback(self._closing.discard)
         log.info('%s: no viewer left, closing its tab', symbol)
 
+    def entry(self, symbol: str) -> PriceEntry | None:
+        watch = self._watches.get(symbol)
+        return watch.entry if watch is not None else None
+
     @property
     def symbols(self) -> list[str]:
         return sorted(self._watches, key=sort_key)

@@ -1,11 +1,13 @@
 """The engine hosted in a process of its own, driven through one pipe (its owner is prices/engine_process.py).
 
-- in:  ('watch', symbol, token), ('unwatch', symbol), ('stop',)
-- out: ('started', browser), ('change', symbol, token, values, handed_at, browser), ('lag', seconds, browser),
-       ('series', symbol, token, bars, resolution), ('stopped',)
+- in:  ('watch', symbol, token), ('unwatch', symbol), ('stop',);
+       on a cluster node also ('own', symbol, fence or None), ('republish', symbol), ('forget', symbol)
+- out: ('started', browser), ('change', symbol, token, values, handed_at, browser),
+       ('lag', seconds, browser, published), ('series', symbol, token, bars, resolution), ('stopped',)
 
-`browser` is a BrowserHealth copy, sent with each change and with each lag sample (4 a second). Only the
-scraper is imported here: the engine's process carries nothing of the web server.
+`browser` is a BrowserHealth copy, sent with each change and with each lag sample (4 a second). On a cluster
+node the engine also publishes the changes of the symbols the node owns to Valkey itself
+(cluster/engine_publisher.py); `published` counts those messages. Nothing of the web server is imported here.
 """
 from __future__ import annotations
 
@@ -14,12 +16,15 @@ import logging
 import signal
 import time
 from multiprocessing.connection import Connection
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .engine import PriceEngine
 from .history import Bar
 from .settings import Settings
 from .state import PriceEntry
+
+if TYPE_CHECKING:
+    from cluster.engine_publisher import EnginePublisher
 
 log = logging.getLogger(__name__)
 LAG_SAMPLE_S = 0.25
@@ -37,6 +42,7 @@ def serve(conn: Connection, settings: Settings) -> None:
 
 async def _serve(conn: Connection, engine: PriceEngine) -> None:
     loop = asyncio.get_running_loop()
+    publisher = _publisher(engine.settings)
     commands: asyncio.Queue[Message] = asyncio.Queue()
 
     def readable() -> None:
@@ -56,13 +62,17 @@ async def _serve(conn: Connection, engine: PriceEngine) -> None:
     await engine.start()
     send(('started', engine.browser.health()))
     loop.add_reader(conn.fileno(), readable)
-    lag = loop.create_task(_sample_lag(lambda seconds: send(('lag', seconds, engine.browser.health()))))
+    published = (lambda: publisher.published) if publisher else (lambda: 0)
+    lag = loop.create_task(_sample_lag(lambda seconds: send(('lag', seconds, engine.browser.health(), published()))))
     while (command := await commands.get())[0] != 'stop':
         if command[0] == 'watch':
             _, symbol, token = command
 
             def hand_over(entry: PriceEntry, symbol: str = symbol, token: int = token) -> None:
-                send(('change', symbol, token, entry.values(), time.time(), engine.browser.health()))
+                values = entry.values()
+                if publisher is not None:
+                    publisher.changed(symbol, values)
+                send(('change', symbol, token, values, time.time(), engine.browser.health()))
 
             def hand_over_series(_: PriceEntry, bars: list[Bar], resolution: int, symbol: str = symbol,
                                  token: int = token) -> None:
@@ -71,12 +81,29 @@ async def _serve(conn: Connection, engine: PriceEngine) -> None:
             engine.watch(symbol, hand_over, hand_over_series)
         elif command[0] == 'unwatch':
             engine.unwatch(command[1])
+        elif command[0] == 'own' and publisher is not None:
+            publisher.own(command[1], command[2])
+        elif command[0] == 'forget' and publisher is not None:
+            publisher.forget(command[1])
+        elif command[0] == 'republish' and publisher is not None and (entry := engine.entry(command[1])):
+            publisher.changed(command[1], entry.values())
     lag.cancel()
+    if publisher is not None:
+        await publisher.stop()
     try:
         await asyncio.wait_for(engine.stop(), ENGINE_STOP_TIMEOUT)
     except TimeoutError:  # leaving anyway ends Playwright's driver, and with it Chromium
         log.error('the engine did not stop within %.0f s; still pending: %s', ENGINE_STOP_TIMEOUT, _pending())
     send(('stopped',))
+
+
+def _publisher(settings: Settings) -> EnginePublisher | None:
+    if not settings.clustered:
+        return None
+    from cluster.engine_publisher import EnginePublisher  # redis-py only where it is used
+    publisher = EnginePublisher(settings)
+    publisher.start()
+    return publisher
 
 
 def _pending() -> str:
