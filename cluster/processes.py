@@ -198,6 +198,18 @@ class ManagedProcess:
         self.terminate()
         return self.wait_stopped(timeout)
 
+    def kill(self) -> int | None:
+        """SIGKILL, as a crash or the OOM killer ends it: nothing of its own is flushed or closed. Children it
+        leaves (Valkey's AOF rewrite, a node's Chromium) get the time to end by themselves, then are stopped."""
+        if self.process is None:
+            return None
+        leftovers = _descendants(self.process.pid)
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        kill_all(leftovers)
+        return self.process.returncode
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             with open(self.log_path, 'rb') as log_file:
