@@ -222,6 +222,8 @@ class SentinelGroup:
             piece.replica_of = named if named and named != piece.address else None
             log.info('%s: starting again from its files, %s', piece.name,
                      f'as a replica of {piece.replica_of}' if piece.replica_of else 'as the primary')
+        else:
+            log.info('%s: starting again with the config file it keeps up to date', piece.name)
         piece.start(timeout)
         return piece
 
