@@ -15,6 +15,7 @@ from types import FrameType
 from .keeper import StoreKeeper
 from .processes import (ROOT, STOP_SIGNALS, ManagedProcess, ServerError, describe_exit, free_port, port_is_free,
                         sweep)
+from .processes import signals_held  # noqa: F401  (bench/cluster_stack.py imports it from here)
 from .servers import NODE_MARKER, Backend, HAProxy, NodeProcess, ReplicaProcess, haproxy_config
 from .wire import redacted
 
