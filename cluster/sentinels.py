@@ -189,6 +189,10 @@ class SentinelGroup:
             return default
         raise ServerError(f'the sentinels name no primary of ours (they say {address})')
 
+    def replica(self) -> ValkeyServer:
+        """The Valkey that is not the primary the sentinels name."""
+        return self._other(self.primary())
+
     def kill_primary(self) -> ValkeyServer:
         """SIGKILL the primary the sentinels name; returns it (dead) for `revive`."""
         primary = self._primary = self.primary()
