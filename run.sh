@@ -2,7 +2,8 @@
 # Installs whatever is missing, then runs the app, the tests or the benchmarks:
 #   ./run.sh [--demo] [options]            the app on http://localhost:8080 (see ./run.sh --help)
 #   ./run.sh cluster N [--demo] [options]  N nodes sharing prices through Valkey, behind HAProxy on
-#                                          http://localhost:8080 (see ./run.sh cluster --help)
+#                                          http://localhost:8080 (see ./run.sh cluster --help);
+#                                          --ha: Valkey primary, replica and three sentinels
 #   ./run.sh test [pytest args]            the whole test suite, headless
 #   ./run.sh bench [scenario]              the benchmarks
 set -euo pipefail
