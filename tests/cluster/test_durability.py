@@ -89,8 +89,9 @@ def test_valkey_restarted_empty_gets_connected_browsers_data_back_and_they_survi
     set_holding(page, 'LTCUSD', '3.5')
     wait_until(lambda: stored_with(balanced_cluster, 'BINANCE:LTCUSD', 'BINANCE:BNBUSD', '3.5'), 10, 'saved')
 
-    balanced_cluster.valkey.restart_empty()  # a store that lost everything
-    assert stored_users(balanced_cluster) == {}
+    # A store that lost everything (test_valkey_servers proves restart_empty leaves nothing); the node may write
+    # the data back before this test can even look, so only its return is checked.
+    balanced_cluster.valkey.restart_empty()
     wait_until(lambda: stored_with(balanced_cluster, 'BINANCE:LTCUSD', 'BINANCE:BNBUSD', '3.5'), 10,
                "the node wrote the connected browser's data back")
 
