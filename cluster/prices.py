@@ -28,10 +28,9 @@ from .bus import PriceBus
 from .history_share import HistoryShare
 from .coordinator import Coordinator
 from .lease import Lease
-from .wire import PriceMessage, channel, history_key, latest_key
+from .wire import PriceMessage, latest_key
 
 log = logging.getLogger(__name__)
-PUBLISH_RETRY_S = 0.5
 
 
 @dataclass
@@ -60,8 +59,7 @@ class ClusterPrices:
         self.coordinator = Coordinator(self)
         self._price_listeners: list[PriceListener] = []
         self._hop_listeners: list[Callable[[float], None]] = []
-        self.histories = HistoryShare(self.redis)
-        self._history_outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self.histories = HistoryShare(self.redis, self._owned, self.coordinator)
         self._tasks: list[asyncio.Task] = []
         self._chores: set[asyncio.Task] = set()  # short-lived Redis calls made for the UI's synchronous calls
         self.stale_dropped = 0
@@ -74,7 +72,7 @@ class ClusterPrices:
         await self.local.start()
         self._tasks = [asyncio.create_task(self.bus.run(), name='cluster price bus'),
                        asyncio.create_task(self.coordinator.run(), name='cluster coordinator'),
-                       asyncio.create_task(self._history_loop(), name='cluster history writer')]
+                       asyncio.create_task(self.histories.write(), name='cluster history writer')]
         log.info('node %s: cluster mode on %s', self.node_id, store_link.describe(self.settings))
 
     async def stop(self) -> None:
@@ -214,38 +212,16 @@ class ClusterPrices:
         self.histories.forget(symbol)
         self._share_history(want)
 
+    def _owned(self, symbol: str) -> bool:
+        return (want := self.wants.get(symbol)) is not None and want.lease is not None
+
     def disown(self, want: Want) -> None:
         """This node no longer holds the lease: its engine stops publishing the symbol at once."""
         want.lease = None
         self.local.publish_as(want.price.symbol, None)
 
     def _share_history(self, want: Want) -> None:
-        symbol = want.price.symbol
-        if (snapshot := self.histories.due(symbol, want.price.history)) is not None:
-            self._history_outbox.put_nowait((symbol, snapshot))
-
-    async def _history_loop(self) -> None:
-        """One writer of owned symbols' history snapshots, newest per symbol, retried until the store takes it."""
-        unsent: dict[str, bytes] = {}
-        while True:
-            if not unsent:
-                symbol, snapshot = await self._history_outbox.get()
-                unsent[symbol] = snapshot
-            while not self._history_outbox.empty():
-                symbol, snapshot = self._history_outbox.get_nowait()
-                unsent[symbol] = snapshot
-            try:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for symbol, snapshot in unsent.items():
-                        pipe.set(history_key(symbol), snapshot, px=self.coordinator.latest_ttl_ms)
-                    await pipe.execute()
-                unsent.clear()
-            except (RedisError, OSError) as error:
-                if not self.coordinator.degraded:  # degraded: logged once; the rejoin writes everything again
-                    log.warning('node %s: %d history snapshots not written yet, retrying: %s', self.node_id,
-                                len(unsent), error)
-                await asyncio.sleep(PUBLISH_RETRY_S)
-            unsent = {s: h for s, h in unsent.items() if (w := self.wants.get(s)) is not None and w.lease is not None}
+        self.histories.share_if_due(want.price.symbol, want.price.history)
 
     # --- followed: messages come in ---------------------------------------------------------------------
 

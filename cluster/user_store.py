@@ -12,9 +12,11 @@ of this module (nicegui_storage.py makes NiceGUI create them), and one `UserStor
   again as soon as the store answers;
 - writes each change through one writer: the newest copy of each browser's data, SET and PUBLISHed in one
   round trip, retried until the store takes it, even after the browser's pages have closed;
-- on each (re)connection, and whenever its marker key is gone (the store restarted empty, or was flushed,
-  without a disconnect we saw), checks every copy it holds: a missing one is written back, a different one
-  is taken (another node changed it while we could not hear).
+- listens to every browser's changes on one pattern subscription (changes are rare: a node ignores those of
+  browsers it does not hold), so no subscription ever waits on another;
+- on each (re)connection, and whenever the store is another one (its run_id changed: a restart or a failover
+  that redis-py's reconnect hides from us) or its marker key is gone (flushed), checks every copy it holds: a
+  missing one is written back, a different one is taken (another node changed it while we could not hear).
 """
 from __future__ import annotations
 
@@ -26,16 +28,19 @@ from typing import Any
 import orjson
 from nicegui.persistence import PersistentDict
 from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = 'nicegui:'  # NiceGUI's own key names: data saved before this module existed reads as it was
 CHANGES = 'changes'  # NiceGUI's channel suffix
-MARKER_KEY = 'cryptotracker:users-marker'
+# Each node's own mark in the store: gone, the store lost its data. Not shared: the first node to notice would
+# put a shared one back before the others looked. It expires after a day, then costs one needless check.
+MARKER_KEY = 'cryptotracker:users-marker:{node}'
+MARKER_TTL_S = 86_400
 FIRST_READ_S = 4.0  # a Sentinel failover takes 2-3 s: a page waits that long for its data rather than show none
 RETRY_S = 0.5
-MARKER_CHECK_S = 2.0
+CHECK_S = 2.0  # how often the store is asked whether it is still the one whose copies were checked
+FLUSH_S = 3.0  # on stopping, how long unsent changes may take to be written
 CHUNK = 500
 
 
@@ -96,9 +101,9 @@ class UserStore:
         self._open: dict[str, UserData] = {}  # by key: the browsers NiceGUI holds data of on this node
         self._unsent: dict[str, UserData] = {}  # changed, not yet taken by the store
         self._wake = asyncio.Event()
-        self._pubsub: PubSub | None = None
         self._tasks: list[asyncio.Task] = []
-        self._chores: set[asyncio.Task] = set()  # unsubscriptions of closed browsers' channels
+        self._server: str | None = None  # the run_id of the store last checked against
+        self._marker = MARKER_KEY.format(node=node_id)
         self.up = False
         self.written_back = 0  # copies the store had lost, written again
         self.unread_refused = 0  # changes not written because the copy was never read
@@ -112,7 +117,7 @@ class UserStore:
         self._tasks = [asyncio.create_task(self._listen(), name='users listener'),
                        asyncio.create_task(self._write(), name='users writer')]
 
-    async def stop(self, flush_s: float = 3.0) -> None:
+    async def stop(self, flush_s: float = FLUSH_S) -> None:
         """Write what is still unsent (for up to `flush_s`), then close everything."""
         deadline = time.monotonic() + flush_s
         while self._unsent and time.monotonic() < deadline and not self._tasks[1].done():
@@ -120,16 +125,15 @@ class UserStore:
         if self._unsent:
             log.error('node %s: %d browsers\' changes could not be saved before stopping', self._node,
                       len(self._unsent))
-        for task in [*self._tasks, *self._chores]:
+        for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, *self._chores, return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._redis.aclose()
 
     # --- what UserData asks -------------------------------------------------------------------------------
 
     async def open(self, data: UserData) -> None:
         self._open[data.key] = data
-        await self._subscribe(data.key)
         deadline = time.monotonic() + FIRST_READ_S
         while True:
             try:
@@ -152,12 +156,9 @@ class UserStore:
         self._wake.set()
 
     def close(self, data: UserData) -> None:
-        """NiceGUI lets go of it (no page open): stop listening, but an unsent change is still written."""
+        """NiceGUI lets go of it (no page open): its changes are ignored, but an unsent one is still written."""
         if self._open.get(data.key) is data:
             del self._open[data.key]
-            chore = asyncio.create_task(self._unsubscribe(data.key), name=f'unsubscribe {data.key}')
-            self._chores.add(chore)
-            chore.add_done_callback(self._chores.discard)
 
     # --- writer ----------------------------------------------------------------------------------------
 
@@ -197,9 +198,7 @@ class UserStore:
     async def _serve(self) -> None:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         try:
-            # Always one channel at least, so get_message has a subscription to read.
-            await pubsub.subscribe(f'cryptotracker:users-node:{self._node}', *(k + CHANGES for k in self._open))
-            self._pubsub = pubsub
+            await pubsub.psubscribe(f'{KEY_PREFIX}user-*{CHANGES}')
             await self._reconcile()
             if not self.up:
                 log.info('node %s: users\' data store reachable; %d browsers checked', self._node, len(self._open))
@@ -207,20 +206,30 @@ class UserStore:
             checked = time.monotonic()
             while True:
                 message = await pubsub.get_message(timeout=1.0)
-                if message is not None and message['type'] == 'message':
+                if message is not None and message['type'] == 'pmessage':
                     self._received(message['channel'], message['data'])
-                if time.monotonic() - checked > MARKER_CHECK_S:
+                if time.monotonic() - checked > CHECK_S:
                     checked = time.monotonic()
-                    if not await self._redis.exists(MARKER_KEY):
-                        log.warning('node %s: the store lost its data; writing back %d browsers\' copies',
-                                    self._node, len(self._open))
+                    if why := await self._store_changed():
+                        log.warning('node %s: %s; checking %d browsers\' copies against it', self._node, why,
+                                    len(self._open))
                         await self._reconcile()
         finally:
-            self._pubsub = None
             await pubsub.aclose()
 
+    async def _store_changed(self) -> str:
+        """Why the store may not hold what it held at the last check ('' if nothing says so)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.exists(self._marker)
+            pipe.info('server')
+            marked, info = await pipe.execute()
+        if info.get('run_id') != self._server:
+            return 'the store restarted or failed over'
+        return '' if marked else 'the store lost its data'
+
     async def _reconcile(self) -> None:
-        await self._redis.set(MARKER_KEY, self._node, nx=True)
+        await self._redis.set(self._marker, 1, ex=MARKER_TTL_S)
+        self._server = (await self._redis.info('server')).get('run_id')
         keys = list(self._open)
         for start in range(0, len(keys), CHUNK):
             chunk = keys[start:start + CHUNK]
@@ -247,17 +256,3 @@ class UserStore:
             log.warning('%s: ignored a change message that is not ours', key)
             return
         data.take(stored)
-
-    async def _subscribe(self, key: str) -> None:
-        if self._pubsub is not None:
-            try:
-                await self._pubsub.subscribe(key + CHANGES)
-            except (RedisError, OSError):
-                pass  # the listener reconnects and subscribes to every open key
-
-    async def _unsubscribe(self, key: str) -> None:
-        if self._pubsub is not None and key not in self._open:
-            try:
-                await self._pubsub.unsubscribe(key + CHANGES)
-            except (RedisError, OSError):
-                pass

@@ -64,7 +64,7 @@ def keep_users_data_in_the_cluster(settings: Settings) -> None:
     store = UserStore(store_link.connect(settings), settings.node_name)
     nicegui_storage.install(store)
     app.on_startup(store.start)
-    app.on_shutdown(store.stop)
+    app.on_shutdown(lambda: store.stop())  # a handler that takes an argument is given the app
 
 
 def run(settings: Settings) -> None:
