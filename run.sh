@@ -4,7 +4,7 @@
 #   ./run.sh cluster N [--demo] [options]  N nodes sharing prices through Valkey, behind HAProxy on
 #                                          http://localhost:8080 (see ./run.sh cluster --help);
 #                                          --ha: Valkey primary, replica and three sentinels
-#   ./run.sh test [pytest args]            the whole test suite, headless
+#   ./run.sh test [PATH...] [pytest args]  the whole suite (or the tests under PATH), headless
 #   ./run.sh bench [scenario]              the benchmarks
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -30,8 +30,8 @@ apt_install() {
 ensure_venv() {
   if [ ! -x "$PY" ]; then
     local python="${PYTHON:-python3}"
-    "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null \
-      || { say "Python 3.10 or newer is needed (set PYTHON=/path/to/python3)"; exit 1; }
+    "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+      || { say "Python 3.11 or newer is needed (set PYTHON=/path/to/python3)"; exit 1; }
     say "creating .venv"
     "$python" -m venv "$VENV" || { say "venv failed: sudo apt-get install python3-venv"; exit 1; }
   fi
@@ -116,6 +116,8 @@ case "${1:-}" in
     ensure_virtual_display  # one test proves the default headed mode on a virtual display
     ensure_haproxy  # the cluster tests put real nodes behind it
     export HEADLESS=1
+    # Paths given (./run.sh test tests/e2e/test_sorting.py -x) run just those; otherwise the whole suite.
+    for arg in "$@"; do case "$arg" in tests|tests/*) exec "$PY" -m pytest "$@" ;; esac; done
     exec "$PY" -m pytest tests "$@"
     ;;
   bench)
