@@ -20,7 +20,8 @@ def start_demo_source(settings: Settings) -> Settings:
     replica = ReplicaServer(tick_interval=1.0)
     replica.start()
     logging.getLogger('demo').info('TradingView replica serving on %s', replica.url)
-    return dataclasses.replace(settings, tradingview_url=replica.url)
+    return dataclasses.replace(settings, tradingview_url=replica.url,
+                               symbol_search_url=f'{replica.url}/symbol_search/v3/')
 
 
 def main(argv: list[str] | None = None) -> None:

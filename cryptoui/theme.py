@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from nicegui import app, ui
 
-from . import tools_style
+from . import field_style, tools_style
 
 UP = '#16a34a'
 DOWN = '#dc2626'
@@ -145,6 +145,7 @@ def install() -> None:
     """Styles and colours shared by every page; call once before ui.run."""
     ui.add_head_html(CSS, shared=True)
     ui.add_head_html(tools_style.CSS, shared=True)
+    ui.add_head_html(field_style.CSS, shared=True)
 
 
 def apply_colors() -> None:

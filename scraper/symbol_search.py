@@ -196,6 +196,13 @@ class SymbolSearch:
         return self._client
 
 
+def browser_agent(version: str) -> str:
+    """The user agent of the shared Chromium with a window ('156.0.8078.114' -> '... Chrome/156.0.0.0 ...'),
+    as it presents itself to TradingView's pages; a default before it has started."""
+    major = version.split('.')[0]
+    return DEFAULT_AGENT.replace('Chrome/131.', f'Chrome/{major}.') if major.isdigit() else DEFAULT_AGENT
+
+
 class _TooBig(Exception):
     pass
 
