@@ -17,8 +17,8 @@ CSS = """
 .suggestion.active { box-shadow: inset 3px 0 0 #4f46e5; }
 .suggestion-line { display: flex; align-items: baseline; flex-wrap: wrap; gap: 0 .5rem; }
 .suggestion-ticker { font-weight: 700; letter-spacing: .04em; }
-.suggestion mark { background: color-mix(in srgb, #6366f1 22%, transparent); color: inherit; border-radius: 3px;
-  padding: 0 1px; }
+.suggestion mark { background: #e0e7ff; color: #1e1b4b; border-radius: 3px; padding: 0 1px; }
+body.body--dark .suggestion mark { background: #312e81; color: #e0e7ff; }
 .suggestion-exchange { color: var(--muted); font-size: .75rem; font-weight: 600; letter-spacing: .04em; }
 .suggestion-kind { color: var(--muted); font-size: .7rem; font-weight: 600; border: 1px solid var(--line);
   border-radius: 999px; padding: 0 .4rem; }
