@@ -6,6 +6,7 @@ binding to shared entries).
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Callable
 
 from nicegui import binding
@@ -48,7 +49,9 @@ class Verdicts:
     def _heard(self, wait: _Wait) -> None:
         self._drop(wait.entry.symbol)
         if wait.status == Status.ERROR.value:
-            self._on_not_found(wait.entry.symbol, wait.raw, wait.entry.message)
+            # The status changes first, its message a moment later in the same update: read it after.
+            asyncio.get_running_loop().call_soon(
+                lambda: self._on_not_found(wait.entry.symbol, wait.raw, wait.entry.message))
 
     def forget(self, symbol: str) -> None:
         """The symbol left the page before its first word: stop waiting."""
