@@ -25,6 +25,10 @@ body.body--dark .suggestion mark { background: #312e81; color: #e0e7ff; }
 .suggestion-name { color: var(--muted); font-size: .85rem; white-space: nowrap; overflow: hidden;
   text-overflow: ellipsis; }
 .ticker-field .q-field__messages { white-space: normal; line-height: 1.3; }
+/* Field messages in the theme's red for text, which keeps 4.5:1 on the page in both themes (Quasar's
+   "negative" is the marks' red and does not). */
+body .q-field--error .q-field__bottom, body .q-field--error .text-negative,
+body .q-field--error .q-field__label { color: var(--down-text) !important; }
 .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip-path: inset(50%); white-space: nowrap; border: 0; }
 </style>
