@@ -11,6 +11,8 @@ from scraper import Settings, parse_settings
 
 def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)-7s %(name)s: %(message)s')
+    # httpx logs every request at INFO: a line per symbol search query. Our own client logs what matters.
+    logging.getLogger('httpx').setLevel(logging.WARNING)
 
 
 def start_demo_source(settings: Settings) -> Settings:

@@ -146,8 +146,8 @@ class Dashboard:
     def _not_found(self, symbol: str, raw: str, message: str) -> None:
         """The source does not know a symbol just typed here: off the list, and explained at the field with
         suggestions for its ticker on any exchange."""
-        if symbol not in self._cards:
-            return
+        if symbol not in self._cards or not self._client.has_socket_connection:
+            return  # gone from this page, or the page itself is gone (reloaded): the list keeps it, as a card
         log.info('%s: not found; explained at the field', symbol)
         self._tools.forget(symbol)
         self._hide(symbol)

@@ -74,8 +74,11 @@ def register(search: SymbolSearch) -> None:
     async def search_route(request: Request) -> JSONResponse:
         """What the Ticker field suggests for `q`: the ticker, the instrument's name, the exchange and the type
         of each market, crypto first. Add one with its `symbol` (the page's form, `/api/stream?symbols=`)."""
+        if 'q' not in request.query_params:
+            return JSONResponse({'error': 'Give the text to search for as ?q=, e.g. /api/search?q=sol'},
+                                status_code=400)
         try:
-            query = parse_query(request.query_params.get('q'))
+            query = parse_query(request.query_params['q'])
         except InvalidQuery as problem:
             return JSONResponse({'error': str(problem)}, status_code=400)
         if not allowance.take(request.client.host if request.client else ''):
