@@ -140,3 +140,16 @@ async def test_an_unreachable_search_is_unavailable_within_its_timeout():
         assert (await asyncio.wait_for(search.suggest(parse_query('BTC')), 5)).state == UNAVAILABLE
     finally:
         await search.close()
+
+
+def test_the_search_url_is_a_flag_or_a_variable_and_is_checked(capsys):
+    from scraper.settings import Settings, parse_settings
+    assert parse_settings([], {}).symbol_search_url == Settings().symbol_search_url == \
+        'https://symbol-search.tradingview.com/symbol_search/v3/'
+    assert parse_settings([], {'SYMBOL_SEARCH_URL': 'http://127.0.0.1:9/s/'}).symbol_search_url == 'http://127.0.0.1:9/s/'
+    assert parse_settings(['--symbol-search-url', 'https://x.example/v3/'],
+                          {'SYMBOL_SEARCH_URL': 'http://127.0.0.1:9/s/'}).symbol_search_url == 'https://x.example/v3/'
+    for bad in ('ftp://x/', 'symbol-search.tradingview.com', 'http:// x/'):
+        with pytest.raises(SystemExit):
+            parse_settings(['--symbol-search-url', bad], {})
+        assert '--symbol-search-url must be an http(s) URL' in capsys.readouterr().err
