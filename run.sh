@@ -97,11 +97,13 @@ AXE_SHA256=29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
 AXE_FILE="tests/e2e/vendor/axe-core-$AXE_VERSION.min.js"
 ensure_axe() {
   [ -s "$AXE_FILE" ] && return
-  command -v npm >/dev/null 2>&1 || apt_install npm || { say "npm is needed to fetch axe-core: sudo apt-get install npm"; exit 1; }
+  command -v npm >/dev/null 2>&1 || apt_install npm \
+    || { say "npm is needed to fetch axe-core: sudo apt-get install npm"; exit 1; }
   local tmp
   tmp=$(mktemp -d)
   say "fetching axe-core $AXE_VERSION with npm"
-  if (cd "$tmp" && npm pack --silent "axe-core@$AXE_VERSION" >/dev/null && tar -xzf "axe-core-$AXE_VERSION.tgz" package/axe.min.js) \
+  if (cd "$tmp" && npm pack --silent "axe-core@$AXE_VERSION" >/dev/null \
+        && tar -xzf "axe-core-$AXE_VERSION.tgz" package/axe.min.js) \
       && echo "$AXE_SHA256  $tmp/package/axe.min.js" | sha256sum -c --quiet; then
     mkdir -p "$(dirname "$AXE_FILE")"
     mv "$tmp/package/axe.min.js" "$AXE_FILE"

@@ -32,8 +32,9 @@ class Suggestion(BaseModel):
     kind: str = Field(description="spot, perpetual, futures, stock… ('' when TradingView does not say)")
     crypto: bool
     currency: str = Field(examples=['USD'])
-    ticker_parts: list[tuple[str, bool]] = Field(description='the ticker as [text, matched] parts: the part that '
-                                                             'matched the query is marked', examples=[[['SOL', True], ['USD', False]]])
+    ticker_parts: list[tuple[str, bool]] = Field(
+        description='the ticker as [text, matched] parts: the part that matched the query is marked',
+        examples=[[['SOL', True], ['USD', False]]])
     name_parts: list[tuple[str, bool]]
 
 

@@ -1,6 +1,7 @@
 // The Ticker field: a WAI-ARIA combobox (an editable field with a list of suggestions).
 // Typing sends the text to the server as a plain field does ('typed'), and, once typing pauses, asks for
-// suggestions ('search'); the server answers with `results`: suggestions for the text in `results.answers`. Arrow keys move
+// suggestions ('search'); the server answers with `results`: suggestions for the text in `results.answers`.
+// Arrow keys move
 // through the list, Enter adds the active suggestion (or, with none active, the text as typed: no search is
 // involved), Escape closes the list, a click or tap on a suggestion adds it. Everything shown is plain text.
 
@@ -60,7 +61,9 @@ export default {
     },
     hint() {
       if (!this.current || !this.value) return '';
-      if (this.state === 'unavailable') return 'Suggestions are unavailable right now; a full symbol such as BINANCE:SOLUSD still works.';
+      if (this.state === 'unavailable') {
+        return 'Suggestions are unavailable right now; a full symbol such as BINANCE:SOLUSD still works.';
+      }
       if (this.state === 'busy') return 'Suggestions are busy; keep typing, or add a full symbol.';
       if (this.state === 'ok' && !this.suggestions.length) return `No suggestions for ${this.value.trim()}.`;
       return '';

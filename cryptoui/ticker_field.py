@@ -31,7 +31,8 @@ class TickerField(ui.element, component='ticker_field.js'):
         super().__init__()
         self._search = search
         self._props.update(label=label, placeholder=placeholder, text={'value': '', 'seq': 0},
-                           error={'message': '', 'seq': 0}, results={'seq': 0, 'answers': None, 'state': '', 'items': []})
+                           error={'message': '', 'seq': 0},
+                           results={'seq': 0, 'answers': None, 'state': '', 'items': []})
         self.text = ''  # as the browser last reported it
         self._task: asyncio.Task[None] | None = None
         self.on('typed', self._typed)

@@ -132,7 +132,8 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
     if not 1 <= args.lease_ttl <= 600:
         parser.error('--lease-ttl must be between 1 and 600 seconds')
     if not re.fullmatch(r'https?://[^\s/?#]+/\S*', args.symbol_search_url):
-        parser.error('--symbol-search-url must be an http(s) URL, e.g. https://symbol-search.tradingview.com/symbol_search/v3/')
+        parser.error('--symbol-search-url must be an http(s) URL, e.g. '
+                     'https://symbol-search.tradingview.com/symbol_search/v3/')
     if args.node_id and not _NODE_ID.fullmatch(args.node_id):
         parser.error('--node-id is letters, digits and . _ : - (at most 64)')
     known = {f.name for f in fields(Settings)}

@@ -13,7 +13,8 @@ from scraper.symbol_search import BUSY, OK, UNAVAILABLE, SymbolSearch
 
 
 @pytest.mark.parametrize(('typed', 'query'), [
-    ('sol', SearchQuery('SOL')), (' coinbase:eth ', SearchQuery('ETH', 'COINBASE')), ('BTCUSDT.P', SearchQuery('BTCUSDT.P')),
+    ('sol', SearchQuery('SOL')), (' coinbase:eth ', SearchQuery('ETH', 'COINBASE')),
+    ('BTCUSDT.P', SearchQuery('BTCUSDT.P')),
     ('bitcoin', SearchQuery('BITCOIN'))])
 def test_what_may_be_searched_for(typed, query):
     assert parse_query(typed) == query
@@ -146,7 +147,8 @@ def test_the_search_url_is_a_flag_or_a_variable_and_is_checked(capsys):
     from scraper.settings import Settings, parse_settings
     assert parse_settings([], {}).symbol_search_url == Settings().symbol_search_url == \
         'https://symbol-search.tradingview.com/symbol_search/v3/'
-    assert parse_settings([], {'SYMBOL_SEARCH_URL': 'http://127.0.0.1:9/s/'}).symbol_search_url == 'http://127.0.0.1:9/s/'
+    from_env = parse_settings([], {'SYMBOL_SEARCH_URL': 'http://127.0.0.1:9/s/'})
+    assert from_env.symbol_search_url == 'http://127.0.0.1:9/s/'
     assert parse_settings(['--symbol-search-url', 'https://x.example/v3/'],
                           {'SYMBOL_SEARCH_URL': 'http://127.0.0.1:9/s/'}).symbol_search_url == 'https://x.example/v3/'
     for bad in ('ftp://x/', 'symbol-search.tradingview.com', 'http:// x/'):

@@ -32,7 +32,8 @@ def violations(page: Page) -> list[dict]:
     if not page.evaluate('() => typeof window.axe === "object"'):
         page.add_script_tag(content=source())
     found = page.evaluate('''async (tags) => {
-        const result = await window.axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+        const result = await window.axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                                       resultTypes: ['violations']});
         return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.map(n => [n.target.join(' '), n.failureSummary])}));
     }''', TAGS)
