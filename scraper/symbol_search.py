@@ -141,6 +141,9 @@ class SymbolSearch:
             return self._failed(query, type(error).__name__, self._rest)
         except _TooBig:
             return self._failed(query, f'an answer over {MAX_BODY} bytes', self._rest)
+        except Exception as error:  # noqa: BLE001 - one query's surprise must not reach every page that shares it
+            log.exception('symbol search for %s failed unexpectedly', query.key)
+            return self._failed(query, type(error).__name__, self._rest)
         if reply.status == 429:
             return self._failed(query, 'HTTP 429', reply.retry_after or 30.0)
         if reply.status != 200:  # a 403 means our headers are turned away: no point asking again soon
