@@ -87,8 +87,8 @@ class Dashboard:
 
     def _add_form(self) -> None:
         with ui.row().classes('add-form').props('role=search aria-label="Add to your list"'):
-            self._field = TickerField(self._services.search, on_submit=self._submit, on_choose=self._add)
-            ui.button('Add', icon='add', on_click=lambda: self._submit(self._field.text)) \
+            self._field = TickerField(self._services.search, on_submit=self._add, on_choose=self._add)
+            ui.button('Add', icon='add', on_click=lambda: self._add(self._field.text)) \
                 .props('unelevated no-caps').classes('add-button')
 
     def _empty_state(self) -> ui.column:
@@ -120,12 +120,9 @@ class Dashboard:
             return f'You can follow at most {limit} tickers in one browser; remove one first.'
         return None
 
-    def _submit(self, raw: str) -> None:
-        # On any problem the message goes under the field and the text stays, so it can be corrected.
-        self._add(raw)
-
     def _add(self, raw: str) -> None:
-        """Add what was typed, or chosen from the suggestions (the same way)."""
+        """Add what was typed, or chosen from the suggestions (the same way). On any problem the message goes
+        under the field and the text stays, so it can be corrected."""
         if problem := self._problem(raw):
             self._field.set_error(problem)
             return
