@@ -11,16 +11,20 @@ from scraper import Settings, parse_settings
 
 def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)-7s %(name)s: %(message)s')
+    # httpx logs every request at INFO: a line per symbol search query. Our own client logs what matters.
+    logging.getLogger('httpx').setLevel(logging.WARNING)
 
 
 def start_demo_source(settings: Settings) -> Settings:
     """Serve the bundled TradingView replica on a free local port and point the scraper at it."""
     from replica import ReplicaServer  # only --demo needs it
+    from replica.search import SEARCH_PATH
 
     replica = ReplicaServer(tick_interval=1.0)
     replica.start()
     logging.getLogger('demo').info('TradingView replica serving on %s', replica.url)
-    return dataclasses.replace(settings, tradingview_url=replica.url)
+    return dataclasses.replace(settings, tradingview_url=replica.url,
+                               symbol_search_url=replica.url + SEARCH_PATH)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -92,6 +92,30 @@ ensure_haproxy() {
   exit 1
 }
 
+# The accessibility tests inject axe-core, pinned by version and checksum, from the npm registry (npm pack).
+AXE_VERSION=4.14.1
+AXE_SHA256=29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
+AXE_FILE="tests/e2e/vendor/axe-core-$AXE_VERSION.min.js"
+ensure_axe() {
+  [ -s "$AXE_FILE" ] && return
+  command -v npm >/dev/null 2>&1 || apt_install npm \
+    || { say "npm is needed to fetch axe-core: sudo apt-get install npm"; exit 1; }
+  local tmp
+  tmp=$(mktemp -d)
+  say "fetching axe-core $AXE_VERSION with npm"
+  if (cd "$tmp" && npm pack --silent "axe-core@$AXE_VERSION" >/dev/null \
+        && tar -xzf "axe-core-$AXE_VERSION.tgz" package/axe.min.js) \
+      && echo "$AXE_SHA256  $tmp/package/axe.min.js" | sha256sum -c --quiet; then
+    mkdir -p "$(dirname "$AXE_FILE")"
+    mv "$tmp/package/axe.min.js" "$AXE_FILE"
+    rm -rf "$tmp"
+  else
+    rm -rf "$tmp"
+    say "could not fetch axe-core $AXE_VERSION (or its checksum differs)"
+    exit 1
+  fi
+}
+
 wants_headless() {
   case "${HEADLESS:-}" in 1|true|yes|on) return 0 ;; esac
   local arg
@@ -115,6 +139,7 @@ case "${1:-}" in
     shift
     ensure_virtual_display  # one test proves the default headed mode on a virtual display
     ensure_haproxy  # the cluster tests put real nodes behind it
+    ensure_axe
     export HEADLESS=1
     # Paths given (./run.sh test tests/e2e/test_sorting.py -x) run just those; otherwise the whole suite.
     for arg in "$@"; do case "$arg" in tests|tests/*) exec "$PY" -m pytest "$@" ;; esac; done

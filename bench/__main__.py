@@ -18,7 +18,7 @@ from bench.reports import runs_table
 SCENARIOS = {'engine': 'bench.engine', 'latency': 'bench.latency', 'add': 'bench.add_first_price',
              'polling': 'bench.polling', 'fanout': 'bench.fanout', 'memory': 'bench.memory',
              'cluster': 'bench.cluster', 'history': 'bench.history', 'stream': 'bench.stream',
-             'durability': 'bench.durability'}
+             'durability': 'bench.durability', 'search': 'bench.search'}
 
 
 def run_scenario(name: str, module: ModuleType, size: str, runs: int) -> Path:

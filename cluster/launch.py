@@ -12,10 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from replica.search import SEARCH_PATH
+
 from .keeper import StoreKeeper
-from .processes import (ROOT, STOP_SIGNALS, ManagedProcess, ServerError, describe_exit, free_port, port_is_free,
-                        sweep)
-from .processes import signals_held  # noqa: F401  (bench/cluster_stack.py imports it from here)
+from .processes import (
+    ROOT,
+    STOP_SIGNALS,
+    ManagedProcess,
+    ServerError,
+    describe_exit,
+    free_port,
+    port_is_free,
+    signals_held,  # noqa: F401  (bench/cluster_stack.py imports it from here)
+    sweep,
+)
 from .servers import NODE_MARKER, Backend, HAProxy, NodeProcess, ReplicaProcess, haproxy_config
 from .wire import redacted
 
@@ -116,7 +126,7 @@ class Cluster:
         self.replica = ReplicaProcess(self.plan.directory())
         self._start(self.replica)
         log.info('replica: %s (pid %d, log %s)', self.replica.url, self.replica.pid, self.replica.log_path)
-        return ['--tradingview-url', self.replica.url]
+        return ['--tradingview-url', self.replica.url, '--symbol-search-url', self.replica.url + SEARCH_PATH]
 
     def _start_nodes(self, args: list[str], store: dict[str, str], deadline: float) -> None:
         env: dict[str, str | None] = {'STORAGE_SECRET': _storage_secret(), 'DEMO': None, 'NODE_ID': None}

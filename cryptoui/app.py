@@ -11,8 +11,9 @@ from nicegui import app, ui
 
 from prices import LocalPrices, PriceSource
 from scraper import Settings
+from scraper.symbol_search import SymbolSearch, browser_agent
 
-from . import api, connection, dashboard, stream_api, symbol_page, theme
+from . import api, connection, dashboard, search_api, stream_api, symbol_page, theme
 from .metrics import Metrics
 from .price_feed import PriceFeed
 from .streams import StreamHub
@@ -76,10 +77,14 @@ def run(settings: Settings) -> None:
     theme.install()
     connection.install()
     feed = PriceFeed(engine, on_pushed=metrics.observe_push, on_status=metrics.count_trouble)
-    services = dashboard.Services(engine, settings, feed)
+    # One search for every page and program: its cache, shared requests and pace are the whole server's.
+    search = SymbolSearch(settings.symbol_search_url, settings.tradingview_url,
+                          user_agent=lambda: browser_agent(engine.health().version))
+    services = dashboard.Services(engine, settings, feed, search)
     dashboard.register(services)
     symbol_page.register(services)
     api.register(engine, settings)
+    search_api.register(search)
     hub = StreamHub(engine, settings, feed)
     stream_api.register(hub, settings.stream_heartbeat)
     metrics.count_streams(hub)
@@ -88,6 +93,7 @@ def run(settings: Settings) -> None:
     app.on_startup(engine.start)
     # Uvicorn turns SIGINT/SIGTERM into this shutdown: every tab and Chromium itself are closed.
     app.on_shutdown(engine.stop)
+    app.on_shutdown(search.close)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _exit_after_graceful_shutdown)
     ui.run(host=settings.host, port=settings.port, title='Crypto Tracker', reload=False, show=False,

@@ -25,6 +25,8 @@ class Settings:
     port: int = 8080
     headless: bool = False
     tradingview_url: str = 'https://www.tradingview.com'
+    # TradingView's symbol search (v3), asked by the server for the Ticker field's suggestions and /api/search.
+    symbol_search_url: str = 'https://symbol-search.tradingview.com/symbol_search/v3/'
     exchange: str = 'BINANCE'
     chromium_path: str | None = None
     max_symbols: int = 50
@@ -97,6 +99,9 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
     parser.add_argument('--tradingview-url', default=env.get('TRADINGVIEW_URL', default.tradingview_url),
                         help='where symbol pages are: {url}/symbols/{TICKER}/?exchange={EXCHANGE} '
                              '(default https://www.tradingview.com; env TRADINGVIEW_URL)')
+    parser.add_argument('--symbol-search-url', default=env.get('SYMBOL_SEARCH_URL', default.symbol_search_url),
+                        help="TradingView's symbol search, for suggestions as you type (default "
+                             f'{default.symbol_search_url}; --demo: the replica\'s; env SYMBOL_SEARCH_URL)')
     parser.add_argument('--exchange', default=env.get('EXCHANGE', default.exchange),
                         help='exchange of a ticker typed without one: BTCUSD means EXCHANGE:BTCUSD '
                              '(default BINANCE; env EXCHANGE)')
@@ -160,6 +165,9 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
         parser.error('--redis-url and --redis-sentinel exclude each other: give one way to reach Valkey')
     if not _NODE_ID.fullmatch(args.redis_master):
         parser.error('--redis-master is letters, digits and . _ : - (at most 64)')
+    if not re.fullmatch(r'https?://[^\s/?#]+/\S*', args.symbol_search_url):
+        parser.error('--symbol-search-url must be an http(s) URL, e.g. '
+                     'https://symbol-search.tradingview.com/symbol_search/v3/')
     if args.node_id and not _NODE_ID.fullmatch(args.node_id):
         parser.error('--node-id is letters, digits and . _ : - (at most 64)')
     known = {f.name for f in fields(Settings)}

@@ -88,7 +88,10 @@ def test_bad_quantities_are_refused_with_messages(dashboard: Page, replica):
     form.get_by_role('button', name='Cancel').click()
     expect(dialog(dashboard)).to_be_hidden()
     expect(holding_row(dashboard, 'ADAUSDT')).to_have_count(0)
-    expect(dashboard.locator('.portfolio-empty')).to_be_visible()
+    # Still no holding: the portfolio is its button alone, no title, no table.
+    expect(dashboard.get_by_role('button', name='Add holding')).to_be_visible()
+    expect(dashboard.get_by_role('heading', name='Portfolio')).to_have_count(0)
+    expect(dashboard.locator('.portfolio-table')).to_have_count(0)
 
 
 def test_removing_a_ticker_asks_before_dropping_its_holding(dashboard: Page, replica, app_server):
