@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from scraper import Settings, parse_settings
+from settings import Settings, parse_settings
 
 
 def configure_logging() -> None:

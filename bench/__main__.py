@@ -7,8 +7,7 @@ import importlib
 import logging
 import signal
 from pathlib import Path
-from types import FrameType
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 from bench.common import print_table, save

@@ -27,9 +27,9 @@ from bench.common import summary_ms
 from bench.processes import ReplicaProcess, Stack
 from bench.viewer_pages import viewer_browser
 from replica.universe import listings
-from scraper.search_answer import parse_answer
-from scraper.search_query import parse_query
-from scraper.symbol_search import DEFAULT_AGENT
+from symbol_search.answer import parse_answer
+from symbol_search.query import parse_query
+from symbol_search.service import DEFAULT_AGENT
 from tests.helpers import chromium_path
 
 SIZES = {'full': 40, 'smoke': 3}

@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from scraper.settings import parse_sentinels
+from settings import parse_sentinels
 
 from .launch import ClusterPlan, config_text, run
 

@@ -26,8 +26,8 @@ from redis.exceptions import RedisError
 from prices import TooManySymbols
 
 from .lease import Lease
+from .ownership import HANDOVER_EVERY_S, LOAD_KEY, Loads, load_entry, should_take, to_hand_over
 from .solo_tabs import SoloTabs
-from .ownership import LOAD_KEY, HANDOVER_EVERY_S, Loads, load_entry, should_take, to_hand_over
 from .wire import history_key, interest_key, latest_key, latest_ttl_ms, lease_key
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from scraper.settings import Settings
+from settings import Settings
 
 from . import store_link
 from .wire import PriceMessage, channel, history_key, latest_key, latest_ttl_ms

@@ -16,7 +16,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from scraper.history import PriceHistory
+from market.history import PriceHistory
 
 from .wire import history_key
 

@@ -13,20 +13,20 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-
 from nicegui import binding
 from redis.exceptions import RedisError
 
+from market.entry import Status
+from market.history import PriceHistory
+from market.symbols import InvalidSymbol, normalize_symbol, sort_key
 from prices import LivePrice, LocalPrices, PriceListener
-from scraper.browser import BrowserHealth
-from scraper.history import PriceHistory
-from scraper import Settings, Status, normalize_symbol, sort_key
-from scraper.symbols import InvalidSymbol
+from scraper.engine_messages import BrowserHealth
+from settings import Settings
 
 from . import store_link
 from .bus import PriceBus
-from .history_share import HistoryShare
 from .coordinator import Coordinator
+from .history_share import HistoryShare
 from .lease import Lease
 from .wire import PriceMessage, latest_key
 

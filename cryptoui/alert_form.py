@@ -8,7 +8,7 @@ from typing import Callable
 
 from nicegui import ui
 
-from scraper import PriceEntry, Status
+from market.entry import PriceEntry, Status
 
 from .alerts import Levels, read_levels
 from .amounts import plain

@@ -15,8 +15,8 @@ from typing import Any, Callable, MutableMapping
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
-from scraper.parsing import format_price
-from scraper.symbols import split_symbol
+from market.formatting import format_price
+from market.symbols import split_symbol
 
 from .amounts import BadAmount, parse_amount
 

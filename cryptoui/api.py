@@ -11,8 +11,10 @@ from fastapi.responses import JSONResponse, ORJSONResponse
 from nicegui import app, binding
 from pydantic import BaseModel, Field
 
+from market.entry import PriceEntry
+from market.symbols import InvalidSymbol, normalize_symbol
 from prices import PriceSource
-from scraper import InvalidSymbol, PriceEntry, Settings, normalize_symbol
+from settings import Settings
 
 from .metrics import connected_clients
 

@@ -10,8 +10,8 @@ from types import FrameType
 from nicegui import app, ui
 
 from prices import LocalPrices, PriceSource
-from scraper import Settings
-from scraper.symbol_search import SymbolSearch, browser_agent
+from settings import Settings
+from symbol_search.service import SymbolSearch, browser_agent
 
 from . import api, connection, dashboard, search_api, stream_api, symbol_page, theme
 from .metrics import Metrics

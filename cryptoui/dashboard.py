@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from nicegui import Client, app, ui
 
+from market.entry import PriceEntry, Status
+from market.symbols import InvalidSymbol, normalize_symbol, sort_key, split_symbol
 from prices import PriceSource, TooManySymbols
-from scraper import InvalidSymbol, PriceEntry, Settings, Status, normalize_symbol, sort_key, split_symbol
-from scraper.symbol_search import SymbolSearch
+from settings import Settings
+from symbol_search.service import SymbolSearch
 
 from . import connection, symbol_page, theme
 from .page_tools import PageTools

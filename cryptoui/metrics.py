@@ -7,8 +7,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from market.entry import PriceEntry, Status
 from prices import PriceSource
-from scraper import PriceEntry, Status
 
 from .streams import KINDS, StreamHub
 

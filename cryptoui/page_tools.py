@@ -12,8 +12,8 @@ from typing import Callable, MutableMapping
 
 from nicegui import ui
 
+from market.entry import PriceEntry
 from prices import PriceSource
-from scraper import PriceEntry
 
 from . import alerts, portfolio, sorting
 from .alert_form import AlertForm, AlertRequest

@@ -13,8 +13,8 @@ from fastapi.responses import JSONResponse
 from nicegui import app
 from pydantic import BaseModel, Field
 
-from scraper.search_query import InvalidQuery, parse_query
-from scraper.symbol_search import BUSY, OK, SymbolSearch
+from symbol_search.query import InvalidQuery, parse_query
+from symbol_search.service import BUSY, OK, SymbolSearch
 
 from .api import ApiError
 

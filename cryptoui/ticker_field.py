@@ -13,8 +13,8 @@ from typing import Any, Callable
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
-from scraper.search_query import InvalidQuery, parse_query
-from scraper.symbol_search import SymbolSearch
+from symbol_search.query import InvalidQuery, parse_query
+from symbol_search.service import SymbolSearch
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 200  # longer text from the browser is not a ticker anyone typed: it is ignored

@@ -12,7 +12,7 @@ from typing import Callable
 from nicegui import binding
 from nicegui.binding import BindableProperty
 
-from scraper import PriceEntry, Status
+from market.entry import PriceEntry, Status
 
 NotFound = Callable[[str, str, str], None]  # symbol, the text typed, the source's message
 WAITING = {Status.CONNECTING.value, Status.RECONNECTING.value}

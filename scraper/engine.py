@@ -10,10 +10,11 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
+from market.entry import PriceEntry, SeriesListener
+from market.symbols import sort_key
+from settings import Settings
+
 from .browser import BrowserService
-from .settings import Settings
-from .state import PriceEntry, SeriesListener
-from .symbols import sort_key
 from .watcher import SymbolWatcher
 
 log = logging.getLogger(__name__)

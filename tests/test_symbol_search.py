@@ -7,9 +7,9 @@ import asyncio
 import httpx
 import pytest
 
-from scraper.search_answer import highlighted, parse_answer
-from scraper.search_query import InvalidQuery, SearchQuery, parse_query
-from scraper.symbol_search import BUSY, OK, UNAVAILABLE, SymbolSearch
+from symbol_search.answer import highlighted, parse_answer
+from symbol_search.query import InvalidQuery, SearchQuery, parse_query
+from symbol_search.service import BUSY, OK, UNAVAILABLE, SymbolSearch
 
 
 @pytest.mark.parametrize(('typed', 'query'), [
@@ -144,7 +144,7 @@ async def test_an_unreachable_search_is_unavailable_within_its_timeout():
 
 
 def test_the_search_url_is_a_flag_or_a_variable_and_is_checked(capsys):
-    from scraper.settings import Settings, parse_settings
+    from settings import Settings, parse_settings
     assert parse_settings([], {}).symbol_search_url == Settings().symbol_search_url == \
         'https://symbol-search.tradingview.com/symbol_search/v3/'
     from_env = parse_settings([], {'SYMBOL_SEARCH_URL': 'http://127.0.0.1:9/s/'})

@@ -1,7 +1,7 @@
 import pytest
 
-from scraper.settings import Settings, parse_settings
-from scraper.symbols import InvalidSymbol, normalize_symbol
+from market.symbols import InvalidSymbol, normalize_symbol
+from settings import Settings, parse_settings
 
 
 @pytest.mark.parametrize(('typed', 'symbol'), [

@@ -13,8 +13,15 @@ from cluster.processes import free_port
 from cluster.sentinels import SentinelGroup
 from cluster.servers import Backend, HAProxy, NodeProcess, ValkeyServer
 from cluster.wire import PriceMessage, channel, latest_key
+
 # Playwright for one module at a time, as in the e2e tests (the async engine tests cannot share its loop).
-from tests.e2e.conftest import browser, browser_context_args, browser_type, browser_type_launch_args, playwright  # noqa: F401
+from tests.e2e.conftest import (  # noqa: F401
+    browser,
+    browser_context_args,
+    browser_type,
+    browser_type_launch_args,
+    playwright,
+)
 from tests.helpers import chromium_path
 
 LEASE_TTL = 3.0  # short, so failover tests are quick; the cluster's default is 6 s

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+
 import pytest
 from playwright.sync_api import Page, expect
 

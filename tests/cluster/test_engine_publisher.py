@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from cluster.engine_publisher import EnginePublisher
 from cluster.servers import ValkeyServer
 from cluster.wire import PriceMessage, channel, history_key, latest_key
-from scraper.settings import Settings
+from settings import Settings
 from tests.helpers import eventually
 
 SYMBOL = 'BINANCE:BTCUSD'

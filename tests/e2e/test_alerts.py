@@ -8,12 +8,20 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from scraper.parsing import format_price
+from market.formatting import format_price
 from tests.e2e.app_process import AppProcess
 from tests.e2e.pages import add_ticker, card, expect_live
-from tests.e2e.tool_steps import prices_put_back  # noqa: F401 (an autouse fixture for this module)
-from tests.e2e.tool_steps import (RECORD_NOTIFICATIONS, alert_line, alert_toasts, dialog, field_error, open_alert,
-                                  round_trip, set_alert)
+from tests.e2e.tool_steps import (
+    RECORD_NOTIFICATIONS,
+    alert_line,
+    alert_toasts,
+    dialog,
+    field_error,
+    open_alert,
+    prices_put_back,  # noqa: F401 (an autouse fixture for this module)
+    round_trip,
+    set_alert,
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -10,10 +10,18 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from scraper import InvalidSymbol, normalize_symbol
-from scraper.parsing import format_price
-from tests.e2e.pages import (add, add_ticker, card, expect_field_message, expect_live, field_message, shown_symbols,
-                             ticker_input)
+from market.formatting import format_price
+from market.symbols import InvalidSymbol, normalize_symbol
+from tests.e2e.pages import (
+    add,
+    add_ticker,
+    card,
+    expect_field_message,
+    expect_live,
+    field_message,
+    shown_symbols,
+    ticker_input,
+)
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e

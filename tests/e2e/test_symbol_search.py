@@ -11,8 +11,15 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.pages import (add_ticker, card, expect_field_message, expect_live, field_message, shown_symbols,
-                             ticker_input)
+from tests.e2e.pages import (
+    add_ticker,
+    card,
+    expect_field_message,
+    expect_live,
+    field_message,
+    shown_symbols,
+    ticker_input,
+)
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e

@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .search_answer import Suggestion, parse_answer
-from .search_query import SearchQuery
+from .answer import Suggestion, parse_answer
+from .query import SearchQuery
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1 << 20  # a page of 50 suggestions is ~30 KB; anything near this is not an answer

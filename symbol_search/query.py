@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .symbols import MAX_LENGTH, InvalidSymbol
+from market.symbols import MAX_LENGTH, InvalidSymbol
 
 MIN_LENGTH = 2  # one letter matches half the market: suggestions start from the second character
 _TEXT = re.compile(r'[A-Za-z0-9._-]+')

@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .symbols import InvalidSymbol, normalize_exchange, normalize_symbol, split_symbol
+from market.symbols import InvalidSymbol, normalize_exchange, normalize_symbol, split_symbol
 
 MAX_SUGGESTIONS = 10
 MAX_TEXT = 120  # a name longer than this is cut: it is shown on one line of a phone

@@ -8,8 +8,7 @@ import socket
 from dataclasses import dataclass, field, fields
 from typing import Mapping, Sequence
 
-from .symbols import InvalidSymbol, normalize_exchange, split_symbol
-
+from market.symbols import InvalidSymbol, normalize_exchange, split_symbol
 
 _NODE_ID = re.compile(r'[A-Za-z0-9._:-]{1,64}')
 _HOST = re.compile(r'[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:]{2,39}\]')
