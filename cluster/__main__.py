@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from settings import parse_sentinels
+import settings
 
 from .launch import ClusterPlan, config_text, run
 
@@ -118,8 +118,8 @@ def _store_conflict(args: argparse.Namespace) -> str | None:
         return f'{" and ".join(given)} exclude each other{why}'
     if args.redis_sentinels:
         try:
-            args.redis_sentinels = ','.join(parse_sentinels(args.redis_sentinels)) or None
-        except ValueError as error:
+            args.redis_sentinels = ','.join(settings.sentinels(args.redis_sentinels)) or None
+        except argparse.ArgumentTypeError as error:
             return f'--redis-sentinel: {error}'
         if not args.redis_sentinels:
             return '--redis-sentinel: no HOST:PORT given'

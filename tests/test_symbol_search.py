@@ -154,4 +154,4 @@ def test_the_search_url_is_a_flag_or_a_variable_and_is_checked(capsys):
     for bad in ('ftp://x/', 'symbol-search.tradingview.com', 'http:// x/'):
         with pytest.raises(SystemExit):
             parse_settings(['--symbol-search-url', bad], {})
-        assert '--symbol-search-url must be an http(s) URL' in capsys.readouterr().err
+        assert 'argument --symbol-search-url: ' in (err := capsys.readouterr().err) and 'is not an http(s) URL' in err
