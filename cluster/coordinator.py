@@ -19,19 +19,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
 from prices import TooManySymbols
 
 from .lease import Lease
+from .node import Node, Want
 from .ownership import HANDOVER_EVERY_S, LOAD_KEY, Loads, load_entry, should_take, to_hand_over
 from .solo_tabs import SoloTabs
-from .wire import history_key, interest_key, latest_key, latest_ttl_ms, lease_key
-
-if TYPE_CHECKING:
-    from .prices import ClusterPrices, Want
+from .wire import history_key, interest_key, latest_key, lease_key
 
 log = logging.getLogger(__name__)
 # A tick that takes longer means the store hangs. With a tick every TICK_S, a store that stops answering is
@@ -46,19 +43,16 @@ FULL = 1_000_000  # the load a node with no room for another tab reports
 
 
 class Coordinator:
-    def __init__(self, prices: ClusterPrices) -> None:
-        self._prices = prices
-        self._ttl = prices.settings.lease_ttl
+    def __init__(self, node: Node) -> None:
+        self._node = node
+        self._ttl = node.settings.lease_ttl
         self.tick_s = min(TICK_S, self._ttl / 6)  # renewals at least every ttl/6: two can fail, the lease holds
-        self.latest_ttl_ms = latest_ttl_ms(self._ttl)  # refreshed by each renewal
         self._kicked = asyncio.Event()
         self._interested: set[str] = set()  # symbols whose interest this node has registered
         self.redis_up = False
-        self.degraded_since: float | None = None  # time.time() when the store stopped answering
-        self.degraded_seconds = 0.0  # in all, for /metrics
         self.renewals_failed = 0
         self._handed_over_at = 0.0
-        self.solo = SoloTabs(prices, self._ttl)
+        self.solo = SoloTabs(node, self._ttl)
 
     def kick(self) -> None:
         self._kicked.set()
@@ -78,49 +72,41 @@ class Coordinator:
             except (RedisError, OSError, TimeoutError) as error:
                 self._unreachable(error, started)
             except Exception:  # noqa: BLE001 - this task must outlive any one bad tick
-                log.exception('node %s: coordinator tick failed', self._prices.node_id)
+                log.exception('node %s: coordinator tick failed', self._node.node_id)
 
     def _reachable(self) -> None:
-        if self.degraded_since is not None:
-            away = time.time() - self.degraded_since
-            self.degraded_seconds += away
+        node = self._node
+        if node.degraded_since is not None:
+            away = time.time() - node.degraded_since
+            node.degraded_seconds += away
             log.warning('node %s: cluster store reachable again after %.1f s; back to one tab per symbol',
-                        self._prices.node_id, away)
-            self.degraded_since = None
-            for want in self._prices.wants.values():  # nothing was published while away
+                        self._node.node_id, away)
+            node.degraded_since = None
+            for want in self._node.wants.values():  # nothing was published while away
                 if want.lease is not None:
-                    self._prices.republish(want)
+                    self._node.republish(want)
         elif not self.redis_up:
-            log.info('node %s: cluster store reachable', self._prices.node_id)
+            log.info('node %s: cluster store reachable', self._node.node_id)
         self.redis_up = True
 
     def _unreachable(self, error: BaseException, tick_started: float) -> None:
-        if self.degraded_since is None:
-            self.degraded_since = tick_started
+        if self._node.degraded_since is None:
+            self._node.degraded_since = tick_started  # the first failing tick began: it counts from there
             log.warning('node %s: cluster store unreachable (%s): degraded, every viewer is served from this '
-                        "node's own tabs until it is back", self._prices.node_id, error or type(error).__name__)
+                        "node's own tabs until it is back", self._node.node_id, error or type(error).__name__)
         self.redis_up = False
-        if time.time() - self.degraded_since < SOLO_AFTER_S:
+        if time.time() - self._node.degraded_since < SOLO_AFTER_S:
             return
-        for symbol, want in list(self._prices.wants.items()):
+        for symbol, want in list(self._node.wants.items()):
             if want.viewers > 0 and want.lease is None and not want.solo:
                 self.solo.open(symbol, want)
             elif want.viewers == 0 and want.solo:
                 self.solo.close(symbol, want, 'no viewer here any more')
 
-    @property
-    def degraded(self) -> bool:
-        return self.degraded_since is not None
-
-    def degraded_for(self) -> float:
-        """Seconds spent degraded in all, the current spell included."""
-        current = time.time() - self.degraded_since if self.degraded_since is not None else 0.0
-        return self.degraded_seconds + current
-
     # --- one tick: one round trip for everything, then only what changes hands ---------------------------
 
     async def _tick(self) -> None:
-        prices, node = self._prices, self._prices.node_id
+        prices, node = self._node, self._node.node_id
         now = time.time()
         wanted = {s for s, want in prices.wants.items() if want.viewers > 0}
         owned = {s: w for s, w in prices.wants.items() if w.lease is not None}
@@ -136,8 +122,8 @@ class Coordinator:
             for symbol, want in owned.items():
                 assert want.lease is not None
                 await want.lease.renew_in(pipe)
-                pipe.pexpire(latest_key(symbol), self.latest_ttl_ms)
-                pipe.pexpire(history_key(symbol), self.latest_ttl_ms)
+                pipe.pexpire(latest_key(symbol), self._node.latest_ttl_ms)
+                pipe.pexpire(history_key(symbol), self._node.latest_ttl_ms)
             for symbol in [*owned, *unowned]:
                 pipe.zremrangebyscore(interest_key(symbol), '-inf', now)
                 pipe.zrange(interest_key(symbol), 0, -1)
@@ -164,7 +150,7 @@ class Coordinator:
 
     def _load(self, owned: int) -> int:
         """What this node tells others it owns; a node with no room for another tab says it is full."""
-        full = len(self._prices.local.symbols) >= self._prices.settings.max_symbols
+        full = len(self._node.local.symbols) >= self._node.settings.max_symbols
         return FULL if full else owned
 
     async def _keep_or_give_back(self, symbol: str, want: Want, renewed: object, kept: bool,
@@ -180,7 +166,7 @@ class Coordinator:
             await self._give_back(symbol, want)
         elif want.lease.fence != term or not kept:
             # A new term, or a store that lost our keys (restarted empty, flushed): write everything again.
-            self._prices.republish(want)
+            self._node.republish(want)
 
     async def _maybe_own(self, symbol: str, want: Want, taken: bool, interested: list[str], loads: Loads) -> None:
         if taken:
@@ -189,35 +175,35 @@ class Coordinator:
             return
         if want.unowned_since is None:
             want.unowned_since = time.monotonic()
-        mine = sum(1 for w in self._prices.wants.values() if w.lease is not None)
-        if should_take(self._prices.node_id, mine, interested, loads, time.monotonic() - want.unowned_since):
+        mine = sum(1 for w in self._node.wants.values() if w.lease is not None)
+        if should_take(self._node.node_id, mine, interested, loads, time.monotonic() - want.unowned_since):
             await self._try_to_own(symbol, want)
 
     async def _even_out(self, loads: Loads, interest: dict[str, list[str]]) -> None:
         """Hand one symbol to a much less loaded interested node, at most every HANDOVER_EVERY_S."""
         if time.monotonic() - self._handed_over_at < HANDOVER_EVERY_S:
             return
-        owned = {s: interest.get(s, []) for s, w in self._prices.wants.items() if w.lease is not None}
-        if (choice := to_hand_over(self._prices.node_id, owned, loads)) is None:
+        owned = {s: interest.get(s, []) for s, w in self._node.wants.items() if w.lease is not None}
+        if (choice := to_hand_over(self._node.node_id, owned, loads)) is None:
             return
         symbol, to = choice
-        want = self._prices.wants[symbol]
+        want = self._node.wants[symbol]
         assert want.lease is not None
         lease = want.lease
-        self._prices.disown(want)
+        self._node.disown(want)
         await lease.release()
         self._handed_over_at = time.monotonic()
         want.solo, want.solo_until, want.unowned_since = True, time.monotonic() + self._ttl, time.monotonic()
         log.info('%s: node %s hands it over to less loaded node %s (%d against %d); its tab closes when %s speaks',
-                 symbol, self._prices.node_id, to, len(owned), loads.of(to), to)
+                 symbol, self._node.node_id, to, len(owned), loads.of(to), to)
 
     async def _try_to_own(self, symbol: str, want: Want) -> None:
-        local = self._prices.local
-        if not want.solo and len(local.symbols) >= self._prices.settings.max_symbols:
-            self._prices.set_waiting(want, 'Waiting for a node with room for it: this one watches its limit '
-                                           f'of {self._prices.settings.max_symbols} symbols.')
+        local = self._node.local
+        if not want.solo and len(local.symbols) >= self._node.settings.max_symbols:
+            self._node.set_waiting(want, 'Waiting for a node with room for it: this one watches its limit '
+                                           f'of {self._node.settings.max_symbols} symbols.')
             return
-        lease = Lease(self._prices.redis, symbol, self._ttl)
+        lease = Lease(self._node.redis, symbol, self._ttl)
         if not await lease.acquire(want.fence):
             self.solo.expiring(symbol, want)
             return
@@ -228,29 +214,29 @@ class Coordinator:
                 await lease.release()
                 return
         want.lease, want.fence, want.solo, want.solo_until, want.unowned_since = lease, lease.fence, False, None, None
-        log.info('%s: owned by node %s now (fence %d)', symbol, self._prices.node_id, lease.fence)
-        self._prices.republish(want)  # so followers see the new owner's state at once
+        log.info('%s: owned by node %s now (fence %d)', symbol, self._node.node_id, lease.fence)
+        self._node.republish(want)  # so followers see the new owner's state at once
 
     async def _give_back(self, symbol: str, want: Want) -> None:
         """No node wants it: close the tab and let the cluster forget the price."""
         assert want.lease is not None
         lease, want.lease = want.lease, None
-        self._prices.local.unsubscribe(symbol)  # its engine deletes the latest value after its last publish
-        await self._prices.redis.delete(latest_key(symbol), history_key(symbol))
+        self._node.local.unsubscribe(symbol)  # its engine deletes the latest value after its last publish
+        await self._node.redis.delete(latest_key(symbol), history_key(symbol))
         await lease.release()
-        log.info('%s: no node wants it any more; node %s closed its tab', symbol, self._prices.node_id)
+        log.info('%s: no node wants it any more; node %s closed its tab', symbol, self._node.node_id)
         if want.viewers == 0:
-            self._prices.forget(symbol)
+            self._node.forget(symbol)
 
     # --- shutdown ------------------------------------------------------------------------------------
 
     async def give_back_everything(self) -> None:
         """On shutdown: withdraw every interest and lease of this node."""
-        for want in list(self._prices.wants.values()):
+        for want in list(self._node.wants.values()):
             if want.lease is not None:
                 await want.lease.release()
                 want.lease = None
-        async with self._prices.redis.pipeline(transaction=False) as pipe:
+        async with self._node.redis.pipeline(transaction=False) as pipe:
             for symbol in self._interested:
-                pipe.zrem(interest_key(symbol), self._prices.node_id)
+                pipe.zrem(interest_key(symbol), self._node.node_id)
             await pipe.execute()

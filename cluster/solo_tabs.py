@@ -10,46 +10,44 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
 
 from prices import TooManySymbols
 
-if TYPE_CHECKING:
-    from .prices import ClusterPrices, Want
+from .node import Node, Want
 
 log = logging.getLogger(__name__)
 
 
 class SoloTabs:
-    def __init__(self, prices: ClusterPrices, ttl: float) -> None:
-        self._prices = prices
+    def __init__(self, node: Node, ttl: float) -> None:
+        self._node = node
         self._ttl = ttl
 
     def lost(self, symbol: str, want: Want, why: str) -> None:
-        self._prices.disown(want)
+        self._node.disown(want)
         if want.viewers == 0:
-            self._prices.local.unsubscribe(symbol)
-            self._prices.forget(symbol)
-            log.warning('%s: node %s lost it (%s) and closed its tab', symbol, self._prices.node_id, why)
+            self._node.local.unsubscribe(symbol)
+            self._node.forget(symbol)
+            log.warning('%s: node %s lost it (%s) and closed its tab', symbol, self._node.node_id, why)
             return
         # The tab stays until the new owner's first message, so this node's viewers see no gap; it publishes
         # nothing meanwhile, and its fence is below the new owner's anyway.
         want.solo, want.solo_until = True, time.monotonic() + self._ttl
         log.warning('%s: node %s lost it (%s); its tab closes when the new owner speaks', symbol,
-                    self._prices.node_id, why)
+                    self._node.node_id, why)
 
     def open(self, symbol: str, want: Want) -> None:
         """Degraded: watch a followed symbol with this node's own tab, if there is room for one."""
         try:
-            self._prices.local.subscribe(symbol)
+            self._node.local.subscribe(symbol)
         except TooManySymbols:
-            self._prices.set_waiting(want, 'The cluster store is unreachable and this node watches its limit of '
-                                           f'{self._prices.settings.max_symbols} symbols.')
+            self._node.set_waiting(want, 'The cluster store is unreachable and this node watches its limit of '
+                                           f'{self._node.settings.max_symbols} symbols.')
             return
         want.solo, want.solo_until = True, None
-        log.info('%s: node %s watches it itself while the cluster store is away', symbol, self._prices.node_id)
-        if (current := self._prices.local.entry(symbol)) is not None and current.price is not None:
-            self._prices.show(want, current.values(), self._prices.node_id)
+        log.info('%s: node %s watches it itself while the cluster store is away', symbol, self._node.node_id)
+        if (current := self._node.local.entry(symbol)) is not None and current.price is not None:
+            self._node.show(want, current.values(), self._node.node_id)
 
     def expiring(self, symbol: str, want: Want) -> None:
         """Another node holds the lease: a solo tab here has until its deadline for that node to speak."""
@@ -62,15 +60,15 @@ class SoloTabs:
 
     def close(self, symbol: str, want: Want, why: str) -> None:
         want.solo, want.solo_until = False, None
-        self._prices.local.unsubscribe(symbol)
-        log.info('%s: node %s closed its own tab (%s)', symbol, self._prices.node_id, why)
+        self._node.local.unsubscribe(symbol)
+        log.info('%s: node %s closed its own tab (%s)', symbol, self._node.node_id, why)
         if want.viewers == 0 and want.lease is None:
-            self._prices.forget(symbol)
+            self._node.forget(symbol)
         else:
-            self._prices.reread_soon(symbol)
+            self._node.reread_soon(symbol)
 
-    def owner_spoke(self, symbol: str, want: Want, degraded: bool) -> None:
+    def owner_spoke(self, symbol: str, want: Want) -> None:
         """A message from the symbol's current owner arrived: a solo tab here is a duplicate now."""
-        if want.solo and not degraded:
+        if want.solo and not self._node.degraded:
             self.close(symbol, want, f'following {want.owner}')
 

@@ -55,7 +55,8 @@ class GridTools:
                 .props('outlined options-dense').classes('sort-control')
             self._filter = ui.input('Filter', placeholder='Symbol or name', on_change=self._filtered) \
                 .props('outlined autocomplete=off autocorrect=off spellcheck=false type=search') \
-                .classes('filter-box').on('keydown.escape', lambda: self._filter.set_value(''))
+                .classes('filter-box')  # type=search: Escape clears it in the browser, with no round trip that
+            # could land after the next keystrokes and wipe them (it did, on a busy machine)
             self.sorter = GridSorter(stored_choice(storage))
         self._on_choose = on_choose
 

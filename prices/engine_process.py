@@ -15,6 +15,7 @@ import os
 from multiprocessing.connection import Connection
 from typing import Callable
 
+from scraper.engine_entry import run_engine
 from scraper.engine_messages import (
     BrowserHealth,
     Changed,
@@ -25,7 +26,6 @@ from scraper.engine_messages import (
     Started,
     Stop,
     Stopped,
-    run_engine,
 )
 from settings import Settings
 

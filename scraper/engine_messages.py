@@ -1,17 +1,15 @@
 """What the web process and the engine process say through their pipe: defined once, used by both ends.
 
 The web process (prices/engine_process.py) sends commands; the engine (scraper/engine_host.py) answers with
-reports. Each is a small frozen dataclass, pickled by the pipe. Nothing here imports Playwright, and
-`run_engine` imports the engine only in the engine's own process, so the web process never loads Playwright.
+reports. Each is a small frozen dataclass, pickled by the pipe. Nothing here imports Playwright (nor does
+engine_entry.py, the process's target), so the web process never loads it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from typing import Any
 
 from market.history import Bar
-from settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +100,3 @@ class Stopped:
 
 
 Report = Started | Changed | SeriesLoaded | Lag | Stopped
-
-
-def run_engine(conn: Connection, settings: Settings) -> None:
-    """The engine process's target: Playwright is imported here, in that process only."""
-    from .engine_host import serve
-    serve(conn, settings)

@@ -12,9 +12,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from market.entry import PriceEntry, Status
 from market.symbols import split_symbol
-from . import page_scripts
 from settings import Settings
 
+from . import page_scripts
 from .browser import BrowserService, BrowserUnavailable
 from .chart_series import ChartSeriesReader, Completed, Described, Failed, Loaded, SeriesEvent, Updated
 from .parsing import parse_price
