@@ -16,6 +16,7 @@ from symbol_search.service import SymbolSearch, browser_agent
 from . import api, connection, dashboard, search_api, stream_api, symbol_page, theme
 from .metrics import Metrics
 from .price_feed import PriceFeed
+from .services import Services
 from .streams import StreamHub
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def run(settings: Settings) -> None:
     # One search for every page and program: its cache, shared requests and pace are the whole server's.
     search = SymbolSearch(settings.symbol_search_url, settings.tradingview_url,
                           user_agent=lambda: browser_agent(engine.health().version))
-    services = dashboard.Services(engine, settings, feed, search)
+    services = Services(engine, settings, feed, search)
     dashboard.register(services)
     symbol_page.register(services)
     api.register(engine, settings)

@@ -4,19 +4,16 @@ from __future__ import annotations
 import bisect
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
 
 from nicegui import Client, app, ui
 
 from market.entry import PriceEntry, Status
 from market.symbols import InvalidSymbol, normalize_symbol, sort_key, split_symbol
-from prices import PriceSource, TooManySymbols
-from settings import Settings
-from symbol_search.service import SymbolSearch
+from prices import TooManySymbols
 
 from . import connection, symbol_page, theme
 from .page_tools import PageTools
-from .price_feed import PriceFeed
+from .services import Services
 from .subscriptions import PageSubscriptions
 from .ticker_card import TickerCard
 from .ticker_field import TickerField
@@ -25,14 +22,6 @@ from .watchlist import Watchlist
 
 log = logging.getLogger(__name__)
 SUGGESTIONS = ('BTCUSD', 'ETHUSD', 'SOLUSD')
-
-
-@dataclass(frozen=True)
-class Services:
-    engine: PriceSource
-    settings: Settings
-    feed: PriceFeed
-    search: SymbolSearch
 
 
 # The open pages of each browser (by its session cookie), so a change made in one tab shows in the others.

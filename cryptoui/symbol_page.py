@@ -19,7 +19,7 @@ from .subscriptions import PageSubscriptions
 from .symbol_chart import SymbolChart
 
 if TYPE_CHECKING:
-    from .dashboard import Services
+    from .services import Services
 
 TITLE = 'Crypto Tracker'
 SHOWN_INPUT = 40  # of a bad URL's symbol, echoed back as text

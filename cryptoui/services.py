@@ -1,0 +1,18 @@
+"""What every page of the app is built with: one of each for the whole process, made in app.py."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prices import PriceSource
+from settings import Settings
+from symbol_search.service import SymbolSearch
+
+from .price_feed import PriceFeed
+
+
+@dataclass(frozen=True)
+class Services:
+    engine: PriceSource
+    settings: Settings
+    feed: PriceFeed
+    search: SymbolSearch
