@@ -45,7 +45,7 @@ def test_a_start_that_fails_leaves_nothing_and_says_why(tmp_path: Path):
         holder.stop()
 
     node = NodeProcess('n1', free_port(), tmp_path, ['--headless', '--max-symbols', '0'])
-    with pytest.raises(ServerError, match=r'n1 exited with code 2 while starting(.|\n)*--max-symbols must be'):
+    with pytest.raises(ServerError, match=r'n1 exited with code 2 while starting(.|\n)*--max-symbols: must be'):
         node.start(timeout=60)
     assert not running(node.pid)
 
@@ -189,7 +189,7 @@ def test_cluster_run_stops_what_it_started_when_a_node_cannot_start(tmp_path: Pa
     done = subprocess.run(launcher_command(free_port(), state, '--max-symbols', '0'), cwd=ROOT,
                           env=launcher_env(), capture_output=True, text=True, timeout=240)
     assert done.returncode == 1, done.stderr
-    assert 'exited with code 2 while starting' in done.stderr and '--max-symbols must be' in done.stderr
+    assert 'exited with code 2 while starting' in done.stderr and '--max-symbols: must be' in done.stderr
     assert 'Cluster of' not in done.stdout
     assert 'replica stopped' in done.stderr
     assert using(state) == []
