@@ -54,6 +54,8 @@ class Settings:
     node_id: str = ''
     # Seconds a node's lease on a symbol lasts unless renewed; also how long a dead node's interest lingers.
     lease_ttl: float = 6.0
+    # Alert webhooks may reach loopback, private and link-local addresses (tests' local receivers, a LAN bot).
+    allow_private_webhooks: bool = False
 
     @property
     def clustered(self) -> bool:
@@ -137,6 +139,11 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
     parser.add_argument('--lease-ttl', type=float, default=env.get('LEASE_TTL', str(default.lease_ttl)),
                         help='seconds a node holds a symbol without renewing; a dead node\'s symbols move after '
                              'about this long (default 6; env LEASE_TTL)')
+    parser.add_argument('--allow-private-webhooks', action='store_true',
+                        default=_env_flag(env, 'ALLOW_PRIVATE_WEBHOOKS'),
+                        help='let alert webhooks reach loopback, private and link-local addresses (refused by '
+                             'default: a URL must not make this server probe its own network; '
+                             'env ALLOW_PRIVATE_WEBHOOKS=1)')
     args = parser.parse_args(argv)
     if not 1 <= args.max_symbols <= 500:
         parser.error('--max-symbols must be between 1 and 500')
