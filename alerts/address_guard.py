@@ -25,6 +25,10 @@ class Refused(ValueError):
     """`str(error)` says why, in words for the person who gave the URL; it never contains the URL."""
 
 
+class Unresolvable(Refused):
+    """The host has no address now: maybe a typo, maybe DNS is down (not a reason to refuse keeping it)."""
+
+
 @dataclass(frozen=True)
 class Target:
     """A URL that passed, and the address it was checked at: the connection goes there."""
@@ -106,10 +110,10 @@ async def resolve(parts: SplitResult, allow_private: bool) -> Target:
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError):
-            raise Refused(f'{host} does not resolve to an address: check the host name.') from None
+            raise Unresolvable(f'{host} does not resolve to an address: check the host name.') from None
         addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split('%')[0]) for info in infos))
         if not addresses:
-            raise Refused(f'{host} does not resolve to an address: check the host name.')
+            raise Unresolvable(f'{host} does not resolve to an address: check the host name.')
     if not allow_private:
         for address in addresses:
             if reason := why_blocked(address):

@@ -21,7 +21,8 @@ from .book import Book
 from .claims import Claims
 from .delivery import Deliveries, Job
 from .holds import RETRY_S, Holds
-from .model import Alert, AlertSpec, Firing, LogEntry, new_id
+from .address_guard import Refused, Unresolvable, mask, parse, resolve
+from .model import Alert, AlertSpec, Firing, LogEntry, Webhook, new_id
 from .store import AlertStore
 from . import wording
 
@@ -134,6 +135,30 @@ class AlertService:
         log.info('alert %s removed from %s', alert_id, alert.symbol)
         self._tell_changed(owner)
         return True
+
+    async def address_problem(self, webhook: Webhook) -> str | None:
+        """Why this webhook may not be kept (its host is a private address...), checked after DNS. A host that
+        does not resolve now is kept: every delivery resolves and checks it again."""
+        try:
+            await resolve(parse(webhook.url), self.settings.allow_private_webhooks)
+        except Unresolvable:
+            return None
+        except Refused as refused:
+            return str(refused)
+        return None
+
+    async def send_test(self, webhook: Webhook, symbol: str, note: str = '') -> LogEntry:
+        entry = await self.deliveries.test(webhook, wording.test_message(symbol, note))
+        log.info('webhook test for %s (%s, %s): %s %s', symbol, webhook.format, mask(webhook.url), entry.outcome,
+                 entry.detail)
+        return entry
+
+    async def token(self, owner: str, regenerate: bool = False) -> str:
+        """The browser's API token (made on first use); `regenerate`: a new one, and the old one stops working."""
+        if regenerate:
+            log.info('API token of a browser replaced')
+            return await self.store.new_token(owner)
+        return await self.store.token(owner)
 
     async def log_of(self, owner: str, alert_id: str) -> list[LogEntry]:
         alert = self.alerts.get(alert_id)

@@ -6,8 +6,12 @@ evaluations of the same crossing (two tabs once, now two nodes during a failover
 """
 from __future__ import annotations
 
+import os
 import secrets
+from pathlib import Path
 from typing import Callable, Protocol
+
+from scraper import Settings
 
 from .model import Alert, Firing, LogEntry
 
@@ -36,3 +40,17 @@ class AlertStore(Protocol):
 
 def make_token() -> str:
     return 'ct_' + secrets.token_urlsafe(24)
+
+
+def state_dir() -> Path:
+    """The app's state directory: where NiceGUI keeps each browser's list (NICEGUI_STORAGE_PATH)."""
+    return Path(os.environ.get('NICEGUI_STORAGE_PATH', '.nicegui'))
+
+
+def open_store(settings: Settings) -> AlertStore:
+    """SQLite in the state directory for one process; the cluster's Valkey for a node of several."""
+    if settings.clustered:
+        from .store_valkey import ValkeyStore  # only cluster mode needs redis-py
+        return ValkeyStore(settings)
+    from .store_sqlite import SqliteStore
+    return SqliteStore(state_dir() / 'alerts.sqlite3')

@@ -9,10 +9,12 @@ from types import FrameType
 
 from nicegui import app, ui
 
+from alerts.service import AlertService
+from alerts.store import open_store
 from prices import LocalPrices, PriceSource
 from scraper import Settings
 
-from . import api, connection, dashboard, stream_api, symbol_page, theme
+from . import alert_api, alert_tools, api, connection, dashboard, stream_api, symbol_page, theme
 from .metrics import Metrics
 from .price_feed import PriceFeed
 from .streams import StreamHub
@@ -64,17 +66,24 @@ def run(settings: Settings) -> None:
     theme.install()
     connection.install()
     feed = PriceFeed(engine, on_pushed=metrics.observe_push, on_status=metrics.count_trouble)
-    services = dashboard.Services(engine, settings, feed)
+    alerts = AlertService(engine, settings, open_store(settings))
+    alert_tools.install(alerts)
+    services = dashboard.Services(engine, settings, feed, alerts)
     dashboard.register(services)
     symbol_page.register(services)
     api.register(engine, settings)
+    alert_api.register(alerts, engine, settings)
     hub = StreamHub(engine, settings, feed)
     stream_api.register(hub, settings.stream_heartbeat)
     metrics.count_streams(hub)
+    metrics.count_alerts(alerts)
     metrics.register_route()
     # Startup handlers run as tasks: the page serves at once and /health says 'degraded' until Chromium is up.
     app.on_startup(engine.start)
-    # Uvicorn turns SIGINT/SIGTERM into this shutdown: every tab and Chromium itself are closed.
+    app.on_startup(alerts.start)  # after the engine's start has begun: armed alerts subscribe to their symbols
+    # Uvicorn turns SIGINT/SIGTERM into this shutdown: every tab and Chromium itself are closed (alerts first:
+    # they give their symbols back and end their deliveries).
+    app.on_shutdown(alerts.stop)
     app.on_shutdown(engine.stop)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _exit_after_graceful_shutdown)

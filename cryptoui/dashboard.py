@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from nicegui import Client, app, ui
 
+from alerts.service import AlertService
 from prices import PriceSource, TooManySymbols
 from scraper import InvalidSymbol, PriceEntry, Settings, Status, normalize_symbol, sort_key
 
 from . import connection, symbol_page, theme
+from .alert_tools import AlertTools
 from .page_tools import PageTools
 from .price_feed import PriceFeed
 from .subscriptions import PageSubscriptions
@@ -25,6 +27,7 @@ class Services:
     engine: PriceSource
     settings: Settings
     feed: PriceFeed
+    alerts: AlertService
 
 
 # The open pages of each browser (by its session cookie), so a change made in one tab shows in the others.
@@ -44,7 +47,9 @@ class Dashboard:
         self._cards: dict[str, TickerCard] = {}
         self._tools = PageTools(app.storage.user, services.engine, self._cards,
                                 listed=lambda: self._watchlist.symbols,
-                                siblings=lambda: [page._tools for page in self._sibling_pages()])
+                                siblings=lambda: [page._tools for page in self._sibling_pages()],
+                                alerts=AlertTools(services.alerts, services.engine, self._browser_id, app.storage.user,
+                                                  self._cards, services.settings.exchange))
         # on_delete, not on_disconnect: a reload builds the new page before this one is deleted, so the
         # symbols' tabs stay open across reloads; a closed browser releases them after reconnect_timeout.
         client.on_delete(self._close)
@@ -193,6 +198,7 @@ class Dashboard:
 
     def _close(self) -> None:
         self._subscriptions.close()
+        self._tools.close()
         pages = _pages_by_browser.get(self._browser_id)
         if pages is not None:
             pages.discard(self)
