@@ -38,7 +38,7 @@ def backoff(attempt: int) -> float:
 
 def after_response(status: int, attempt: int, headers: Mapping[str, str], body: Any, now: float) -> Decision:
     if 200 <= status < 300:
-        return Decision(SENT, reason=f'sent ({status})')
+        return Decision(SENT)
     if status == 429:
         wait = retry_after(headers, body, now)
         if wait is not None and wait > LONGEST_WAIT_S:

@@ -56,9 +56,11 @@ def state_note(entry: PriceEntry | None) -> str:
 
 
 def log_line(alert: Alert, entry: LogEntry) -> str:
+    """'12:03:04 UTC · Above 98,100.00 · retrying: the destination failed (503); retry 2 in 2 s'."""
     when = time.strftime('%H:%M:%S', time.gmtime(entry.at))
     status = f' ({entry.status})' if entry.status is not None and f'({entry.status})' not in entry.detail else ''
-    return f'{when} UTC · {describe(alert.spec.condition)} · {entry.outcome}{status}: {entry.detail}'
+    detail = f': {entry.detail}' if entry.detail else ''
+    return f'{when} UTC · {describe(alert.spec.condition)} · {entry.outcome}{status}{detail}'
 
 
 class AlertForm:
