@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from typing import Callable, Iterable
+from typing import Any, Callable, Coroutine, Iterable
 
 from prices import PriceSource
 from scraper import PriceEntry, Settings
@@ -23,10 +23,11 @@ from .delivery import Deliveries, Job
 from .holds import RETRY_S, Holds
 from .address_guard import Refused, Unresolvable, mask, parse, resolve
 from .model import Alert, AlertSpec, Firing, LogEntry, Webhook, new_id
-from .store import AlertStore
+from .store import AlertStore, StoreDown
 from . import wording
 
 log = logging.getLogger(__name__)
+RESYNC_S = 30.0
 OwnerListener = Callable[[str], None]
 FiredListener = Callable[[Alert, float | None, float | None], None]  # alert as fired, price, move
 DeliveryListener = Callable[[Alert, LogEntry, bool], None]  # alert, log line, destination broken
@@ -62,6 +63,8 @@ class AlertService:
         self.holds.sync(self.book.symbols())
         self._tasks = [asyncio.create_task(self.claims.run(), name='alert claims'),
                        asyncio.create_task(self._retry_holds(), name='alert holds')]
+        if self.settings.clustered:  # changes are published, and pub/sub may lose one: read everything now and then
+            self._tasks.append(asyncio.create_task(self._resync_every(), name='alert resync'))
         log.info('alerts: %d loaded, %d armed on %d symbols', len(self.alerts), len(self.book),
                  len(self.book.symbols()))
 
@@ -210,7 +213,7 @@ class AlertService:
         self._tell_changed(alert.owner)
 
     async def _record(self, job: Job, entry: LogEntry, broken: bool) -> None:
-        await self.store.add_log(job.alert_id, entry)
+        await self.store.add_log(job.alert_id, entry, broken)
         if (alert := self.alerts.get(job.alert_id)) is not None:
             for listener in self._delivered:
                 listener(alert, entry, broken)
@@ -242,23 +245,56 @@ class AlertService:
         for listener in self._changed:
             listener(owner)
 
-    def _changed_elsewhere(self, alert_id: str) -> None:
-        """Another node changed an alert: read it again (a firing is announced to this node's pages too)."""
-        task = asyncio.create_task(self._reread(alert_id), name=f'reread alert {alert_id}')
+    def _changed_elsewhere(self, alert_id: str | None, message: dict[str, Any]) -> None:
+        """Another node changed an alert (or this node may have missed changes: `alert_id` None)."""
+        if alert_id is not None and message.get('what') == 'log':
+            alert = self.alerts.get(alert_id)
+            if alert is not None:  # the firing node's delivery, for the pages of its browser here
+                for listener in self._delivered:
+                    listener(alert, LogEntry.from_dict(message['entry']), bool(message.get('broken')))
+            return
+        self._chore(self._resync() if alert_id is None else self._reread(alert_id), f'reread alert {alert_id}')
+
+    def _chore(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
         self._chores.add(task)
         task.add_done_callback(self._chores.discard)
 
     async def _reread(self, alert_id: str) -> None:
-        current = await self.store.get(alert_id)
+        try:
+            current = await self.store.get(alert_id)
+        except StoreDown as error:  # the next full read (RESYNC_S, or at the reconnect) catches up
+            log.warning('alert %s not read again: %s', alert_id, error)
+            return
+        self._apply(alert_id, current)
+        self.holds.sync(self.book.symbols())
+
+    async def _resync(self) -> None:
+        """Everything as the store has it now (cluster: after a reconnect, and every RESYNC_S)."""
+        try:
+            current = {alert.id: alert for alert in await self.store.load()}
+        except StoreDown as error:
+            log.warning('alerts not read again: %s', error)
+            return
+        for alert_id in set(self.alerts) | set(current):
+            self._apply(alert_id, current.get(alert_id))
+        self.holds.sync(self.book.symbols())
+
+    async def _resync_every(self) -> None:
+        while True:
+            await asyncio.sleep(RESYNC_S)
+            await self._resync()
+
+    def _apply(self, alert_id: str, current: Alert | None) -> None:
         old = self.alerts.get(alert_id)
         if current is None:
             if old is not None:
                 self._forget(alert_id)
                 self._tell_changed(old.owner)
-        else:
-            self._take(current, time.time())
-            if current.generation and (old is None or old.arming != current.arming
-                                       or old.generation < current.generation):
-                self._announce(current, current.fired_price, None)
-            self._tell_changed(current.owner)
-        self.holds.sync(self.book.symbols())
+            return
+        if old == current:
+            return
+        self._take(current, time.time())
+        if current.generation and (old is None or old.arming != current.arming or old.generation < current.generation):
+            self._announce(current, current.fired_price, None)  # fired on another node: this node's pages too
+        self._tell_changed(current.owner)

@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from scraper import Settings
 
 from .model import Alert, Firing, LogEntry
 
-ChangeListener = Callable[[str], None]  # an alert id changed elsewhere (another node): read it again
+# Another node changed alert `id` (message: {'what': 'put'|'delete'|'fired'|'log', ...}): read it again. With
+# id None: this node may have missed changes (its connection was made again): read everything.
+ChangeListener = Callable[[str | None, dict[str, Any]], None]
 
 
 class StoreDown(RuntimeError):
@@ -30,7 +32,7 @@ class AlertStore(Protocol):
     async def put(self, alert: Alert) -> None: ...  # insert, or replace whole (a new arming)
     async def delete(self, alert_id: str) -> bool: ...
     async def claim(self, firings: list[Firing]) -> list[Alert | None]: ...  # each as fired, or None: not this time
-    async def add_log(self, alert_id: str, entry: LogEntry) -> None: ...
+    async def add_log(self, alert_id: str, entry: LogEntry, broken: bool = False) -> None: ...
     async def log_of(self, alert_id: str) -> list[LogEntry]: ...  # newest first
     async def token(self, owner: str) -> str: ...  # the browser's API token, made on first use
     async def new_token(self, owner: str) -> str: ...  # a new one; the old one stops working

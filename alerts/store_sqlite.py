@@ -109,7 +109,7 @@ class SqliteStore:
             return results
         return await self._run(claim)
 
-    async def add_log(self, alert_id: str, entry: LogEntry) -> None:
+    async def add_log(self, alert_id: str, entry: LogEntry, broken: bool = False) -> None:
         def add(db: sqlite3.Connection) -> None:
             db.execute('INSERT INTO deliveries VALUES (?, ?, ?)', (alert_id, entry.at, json.dumps(entry.as_dict())))
             db.execute('DELETE FROM deliveries WHERE alert_id = ? AND rowid NOT IN (SELECT rowid FROM deliveries '

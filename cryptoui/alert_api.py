@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from alerts.conditions import BadAlert, check_level
 from alerts.reading import alert_to_json, spec_from_json
 from alerts.service import AlertService
+from alerts.store import StoreDown
 from nicegui import app
 from prices import PriceSource, TooManySymbols
 from scraper import Settings
@@ -85,6 +86,9 @@ def _error(message: str, status: int) -> JSONResponse:
 
 
 def register(service: AlertService, engine: PriceSource, settings: Settings) -> None:
+    # The store (the cluster's Valkey) away: every route says so with a 503, whichever call found out.
+    app.add_exception_handler(StoreDown, lambda _request, error: _error(str(error), 503))
+
     async def owner(credentials: Credentials) -> str | None:
         if credentials is None or not credentials.credentials.strip():
             return None
@@ -131,6 +135,8 @@ def register(service: AlertService, engine: PriceSource, settings: Settings) -> 
             alert = await service.save(browser, spec)
         except TooManySymbols as error:
             return _error(str(error), 409)
+        except StoreDown as error:
+            return _error(str(error), 503)
         return JSONResponse(alert_to_json(alert), status_code=201)
 
     @app.get('/api/alerts/{alert_id}', tags=[TAG], summary='One alert and its delivery log',

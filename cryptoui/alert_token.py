@@ -9,7 +9,8 @@ from typing import Awaitable, Callable
 
 from nicegui import ui
 
-Fetch = Callable[[bool], Awaitable[str]]  # regenerate? -> the token
+Fetch = Callable[[bool], Awaitable[str]]  # regenerate? -> the token, or '' when it cannot be had now
+UNREACHABLE = 'The token cannot be read now: try again in a moment.'
 
 
 def masked(token: str) -> str:
@@ -34,7 +35,7 @@ class TokenPanel:
     async def _opened(self, event) -> None:  # noqa: ANN001 - NiceGUI's value change event
         if event.value and not self._token:
             self._token = await self._fetch(False)
-            self._text.text = masked(self._token)
+            self._text.text = masked(self._token) if self._token else UNREACHABLE
 
     def _reveal(self) -> None:
         if self._token:
@@ -42,6 +43,10 @@ class TokenPanel:
             self._show.visible = False
 
     async def _regenerate(self) -> None:
-        self._token = await self._fetch(True)
-        self._text.text = self._token  # a new one is shown at once: it is what the person asked for
+        token = await self._fetch(True)
+        if not token:
+            self._text.text = UNREACHABLE
+            return
+        self._token = token
+        self._text.text = token  # a new one is shown at once: it is what the person asked for
         self._show.visible = False

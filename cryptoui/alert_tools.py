@@ -17,6 +17,7 @@ from alerts import migration, wording
 from alerts.conditions import describe
 from alerts.model import Alert, AlertSpec, LogEntry, Webhook
 from alerts.service import AlertService
+from alerts.store import StoreDown
 from prices import PriceSource, TooManySymbols
 from scraper import PriceEntry
 
@@ -134,13 +135,16 @@ class AlertTools:
             for kind, alert in kinds.items():
                 if kind not in made:
                     await self._service.delete(self._owner, alert.id)
-        except TooManySymbols as error:
+        except (TooManySymbols, StoreDown) as error:
             return str(error)
         return None
 
     async def remove(self, symbol: str) -> None:
-        for alert in self.alerts_of(symbol):
-            await self._service.delete(self._owner, alert.id)
+        try:
+            for alert in self.alerts_of(symbol):
+                await self._service.delete(self._owner, alert.id)
+        except StoreDown as error:
+            self.watcher.warn(f'The alerts on {symbol} were not removed: {error}')
 
     async def forget(self, symbol: str) -> None:
         """The ticker leaves the list: its alerts go with it."""
@@ -154,13 +158,20 @@ class AlertTools:
 
     async def logs(self, symbol: str) -> list[tuple[Alert, LogEntry]]:
         lines = []
-        for alert in self.alerts_of(symbol):
-            if alert.spec.webhook is not None:
-                lines += [(alert, entry) for entry in await self._service.log_of(self._owner, alert.id)]
+        try:
+            for alert in self.alerts_of(symbol):
+                if alert.spec.webhook is not None:
+                    lines += [(alert, entry) for entry in await self._service.log_of(self._owner, alert.id)]
+        except StoreDown:
+            pass  # the form shows no log now; it is read again when it next opens
         return sorted(lines, key=lambda line: line[1].at, reverse=True)
 
     async def token(self, regenerate: bool) -> str:
-        return await self._service.token(self._owner, regenerate)
+        """The token, or '' when the store cannot be reached (the panel says so)."""
+        try:
+            return await self._service.token(self._owner, regenerate)
+        except StoreDown:
+            return ''
 
     # --- the browser's own alerts of before -----------------------------------------------------------------------
 
