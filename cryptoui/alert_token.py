@@ -37,7 +37,9 @@ class TokenPanel:
             self._token = await self._fetch(False)
             self._text.text = masked(self._token) if self._token else UNREACHABLE
 
-    def _reveal(self) -> None:
+    async def _reveal(self) -> None:
+        if not self._token:  # clicked before the panel's own fetch came back
+            self._token = await self._fetch(False)
         if self._token:
             self._text.text = self._token
             self._show.visible = False

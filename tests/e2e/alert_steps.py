@@ -46,7 +46,7 @@ def api_token(page: Page, symbol: str) -> str:
     form.get_by_text('For programs: your API token').click()
     form.get_by_role('button', name='Show token').click()
     token = form.get_by_test_id('api-token')
-    expect(token).to_have_text(re.compile(r"^ct_"))
+    expect(token).to_have_text(re.compile(r'^ct_[A-Za-z0-9_-]{20,}$'))  # whole, not masked
     text = token.inner_text()
     form.get_by_role('button', name='Cancel').click()
     expect(dialog(page)).to_be_hidden()
