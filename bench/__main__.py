@@ -17,7 +17,8 @@ from bench.reports import runs_table
 # name -> module in bench/ with `run(size) -> (rows, raw)` and `RUNS_TABLE = (key columns, value columns)`
 SCENARIOS = {'engine': 'bench.engine', 'latency': 'bench.latency', 'add': 'bench.add_first_price',
              'polling': 'bench.polling', 'fanout': 'bench.fanout', 'memory': 'bench.memory',
-             'cluster': 'bench.cluster', 'history': 'bench.history', 'stream': 'bench.stream'}
+             'cluster': 'bench.cluster', 'history': 'bench.history', 'stream': 'bench.stream',
+             'alerts': 'bench.alerts'}
 
 
 def run_scenario(name: str, module: ModuleType, size: str, runs: int) -> Path:
