@@ -122,6 +122,18 @@ async def resolve(parts: SplitResult, allow_private: bool) -> Target:
     return Target(parts, host, port, str(addresses[0]))
 
 
+async def problem(url: str, allow_private: bool) -> str | None:
+    """Why a webhook may not be kept, or None. A host that does not resolve now may be kept: every delivery
+    resolves and checks it again (DNS may be down for a moment; refusing then would only annoy)."""
+    try:
+        await resolve(parse(url), allow_private)
+    except Unresolvable:
+        return None
+    except Refused as refused:
+        return str(refused)
+    return None
+
+
 def mask(url: str) -> str:
     """'https://discord.com/api/webhooks/123/abcdef' -> 'https://discord.com/…cdef': enough to recognise it."""
     try:

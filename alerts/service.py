@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
 from typing import Any, Callable, Coroutine, Iterable
 
 from prices import PriceSource
@@ -21,8 +20,9 @@ from .book import Book
 from .claims import Claims
 from .delivery import Deliveries, Job
 from .holds import RETRY_S, Holds
-from .address_guard import Refused, Unresolvable, mask, parse, resolve
+from .address_guard import mask, problem
 from .model import Alert, AlertSpec, Firing, LogEntry, Webhook, new_id
+from .registry import Registry
 from .store import AlertStore, StoreDown
 from . import wording
 
@@ -39,12 +39,14 @@ class AlertService:
         self.settings = settings
         self.store = store
         self.book = Book(history=self._history)
-        self.alerts: dict[str, Alert] = {}  # every alert, fired 'once' ones too (pages show them)
-        self._by_owner: defaultdict[str, set[str]] = defaultdict(set)
+        self.registry = Registry(self.book)
+        self.alerts = self.registry.alerts  # every alert, fired 'once' ones too (pages show them)
         self.holds = Holds(engine)
         self.deliveries = Deliveries(settings.allow_private_webhooks, self._record)
         self.claims = Claims(store, self._claimed, self._refused)
         self._announced: dict[str, tuple[str, int]] = {}  # alert id -> (arming, generation) announced here
+        # alert id -> when this node last wrote it (monotonic): a read begun before that is older than our copy
+        self._touched: dict[str, float] = {}
         self._changed: list[OwnerListener] = []
         self._fired: list[FiredListener] = []
         self._delivered: list[DeliveryListener] = []
@@ -57,9 +59,14 @@ class AlertService:
 
     async def start(self) -> None:
         await self.store.start()
+        try:
+            loaded = await self.store.load()
+        except StoreDown as error:  # the cluster store: read in full once it answers (its listener reconnects)
+            log.warning('alerts not loaded yet: %s', error)
+            loaded = []
         now = time.time()
-        for alert in await self.store.load():
-            self._take(alert, now)
+        for alert in loaded:
+            self.registry.take(alert, now)
         self.holds.sync(self.book.symbols())
         self._tasks = [asyncio.create_task(self.claims.run(), name='alert claims'),
                        asyncio.create_task(self._retry_holds(), name='alert holds')]
@@ -85,7 +92,7 @@ class AlertService:
     # --- what pages and programs read ----------------------------------------------------------------------
 
     def of_owner(self, owner: str) -> list[Alert]:
-        return sorted((self.alerts[i] for i in self._by_owner.get(owner, ())), key=lambda a: a.created_at)
+        return self.registry.of_owner(owner)
 
     def on_change(self, listener: OwnerListener) -> None:
         """`listener(owner)` after any change of that browser's alerts (set, removed, fired, here or elsewhere)."""
@@ -114,7 +121,8 @@ class AlertService:
             else:
                 alert = Alert(alert_id or new_id(), owner, spec)
             await self.store.put(alert)
-            self._take(alert, time.time())
+            self._touch(alert.id)
+            self.registry.take(alert, time.time())
         finally:
             self.holds.sync(self.book.symbols())
         log.info('alert %s set on %s: %s', alert.id, spec.symbol, wording.describe_spec(spec))
@@ -124,7 +132,8 @@ class AlertService:
     async def put_as_is(self, alert: Alert) -> None:
         """Store an alert made elsewhere (a migrated one), keeping its state; its symbol is held when it can be."""
         await self.store.put(alert)
-        self._take(alert, time.time())
+        self._touch(alert.id)
+        self.registry.take(alert, time.time())
         self.holds.sync(self.book.symbols())
         self._tell_changed(alert.owner)
 
@@ -133,6 +142,7 @@ class AlertService:
         if alert is None or alert.owner != owner:
             return False
         await self.store.delete(alert_id)
+        self._touch(alert_id)
         self._forget(alert_id)
         self.holds.sync(self.book.symbols())
         log.info('alert %s removed from %s', alert_id, alert.symbol)
@@ -140,15 +150,8 @@ class AlertService:
         return True
 
     async def address_problem(self, webhook: Webhook) -> str | None:
-        """Why this webhook may not be kept (its host is a private address...), checked after DNS. A host that
-        does not resolve now is kept: every delivery resolves and checks it again."""
-        try:
-            await resolve(parse(webhook.url), self.settings.allow_private_webhooks)
-        except Unresolvable:
-            return None
-        except Refused as refused:
-            return str(refused)
-        return None
+        """Why this webhook may not be kept (a private address...), after DNS (address_guard.problem)."""
+        return await problem(webhook.url, self.settings.allow_private_webhooks)
 
     async def send_test(self, webhook: Webhook, symbol: str, note: str = '') -> LogEntry:
         entry = await self.deliveries.test(webhook, wording.test_message(symbol, note))
@@ -188,7 +191,8 @@ class AlertService:
     # --- after the store decided ------------------------------------------------------------------------------
 
     def _claimed(self, fired: Alert, firing: Firing) -> None:
-        self._take(fired, firing.at, own_claim=True)
+        self._touch(fired.id)
+        self.registry.take(fired, firing.at, own_claim=True)
         self.holds.sync(self.book.symbols())
         log.info('alert %s fired on %s at %s (firing %d)', fired.id, fired.symbol, firing.price, fired.generation)
         self._announce(fired, firing.price, firing.move)
@@ -201,7 +205,7 @@ class AlertService:
         if current is None:
             self._forget(firing.alert.id)
         else:
-            self._take(current, time.time())
+            self.registry.take(current, time.time())
         self.holds.sync(self.book.symbols())
 
     def _announce(self, alert: Alert, price: float | None, move: float | None) -> None:
@@ -218,28 +222,17 @@ class AlertService:
             for listener in self._delivered:
                 listener(alert, entry, broken)
 
-    # --- keeping the copy here right ------------------------------------------------------------------------
-
-    def _take(self, alert: Alert, at: float, own_claim: bool = False) -> None:
-        old = self.alerts.get(alert.id)
-        self.alerts[alert.id] = alert
-        self._by_owner[alert.owner].add(alert.id)
-        if own_claim and self.book.has(alert.id):
-            self.book.update(alert)  # it is where the firing put it
-        elif old is None or (old.arming, old.generation, old.spec) != (alert.arming, alert.generation, alert.spec) \
-                or not (self.book.has(alert.id) or alert.done):
-            self.book.add(alert, at)
+    # --- keeping the copy here right (registry.py) ------------------------------------------------------------
 
     def _forget(self, alert_id: str) -> None:
-        alert = self.alerts.pop(alert_id, None)
-        self.book.remove(alert_id)
+        self.registry.forget(alert_id)
         self._announced.pop(alert_id, None)
-        if alert is not None:
-            owned = self._by_owner.get(alert.owner)
-            if owned is not None:
-                owned.discard(alert_id)
-                if not owned:
-                    del self._by_owner[alert.owner]
+
+    def _touch(self, alert_id: str) -> None:
+        self._touched[alert_id] = time.monotonic()
+
+    def _written_since(self, alert_id: str, began: float) -> bool:
+        return self._touched.get(alert_id, -1.0) >= began
 
     def _tell_changed(self, owner: str) -> None:
         for listener in self._changed:
@@ -261,23 +254,29 @@ class AlertService:
         task.add_done_callback(self._chores.discard)
 
     async def _reread(self, alert_id: str) -> None:
+        began = time.monotonic()
         try:
             current = await self.store.get(alert_id)
         except StoreDown as error:  # the next full read (RESYNC_S, or at the reconnect) catches up
             log.warning('alert %s not read again: %s', alert_id, error)
             return
-        self._apply(alert_id, current)
+        if not self._written_since(alert_id, began):
+            self._apply(alert_id, current)
         self.holds.sync(self.book.symbols())
 
     async def _resync(self) -> None:
-        """Everything as the store has it now (cluster: after a reconnect, and every RESYNC_S)."""
+        """Everything as the store has it now (cluster: after a reconnect, and every RESYNC_S). What this node
+        wrote while the read was under way is newer than what the read brought: kept."""
+        began = time.monotonic()
         try:
             current = {alert.id: alert for alert in await self.store.load()}
         except StoreDown as error:
             log.warning('alerts not read again: %s', error)
             return
         for alert_id in set(self.alerts) | set(current):
-            self._apply(alert_id, current.get(alert_id))
+            if not self._written_since(alert_id, began):
+                self._apply(alert_id, current.get(alert_id))
+        self._touched = {i: t for i, t in self._touched.items() if t >= began - 60}  # older ones no longer matter
         self.holds.sync(self.book.symbols())
 
     async def _resync_every(self) -> None:
@@ -286,15 +285,10 @@ class AlertService:
             await self._resync()
 
     def _apply(self, alert_id: str, current: Alert | None) -> None:
-        old = self.alerts.get(alert_id)
+        old, fired_elsewhere = self.registry.apply(alert_id, current, time.time())
         if current is None:
-            if old is not None:
-                self._forget(alert_id)
-                self._tell_changed(old.owner)
-            return
-        if old == current:
-            return
-        self._take(current, time.time())
-        if current.generation and (old is None or old.arming != current.arming or old.generation < current.generation):
-            self._announce(current, current.fired_price, None)  # fired on another node: this node's pages too
-        self._tell_changed(current.owner)
+            self._announced.pop(alert_id, None)
+        if fired_elsewhere and current is not None:
+            self._announce(current, current.fired_price, None)  # set off by another node: this node's pages too
+        if old != current:
+            self._tell_changed((current or old).owner)  # type: ignore[union-attr]
