@@ -18,7 +18,7 @@ from bench.reports import runs_table
 SCENARIOS = {'engine': 'bench.engine', 'latency': 'bench.latency', 'add': 'bench.add_first_price',
              'polling': 'bench.polling', 'fanout': 'bench.fanout', 'memory': 'bench.memory',
              'cluster': 'bench.cluster', 'history': 'bench.history', 'stream': 'bench.stream',
-             'alerts': 'bench.alerts'}
+             'alerts': 'bench.alerts', 'webhooks': 'bench.hanging_webhooks'}
 
 
 def run_scenario(name: str, module: ModuleType, size: str, runs: int) -> Path:

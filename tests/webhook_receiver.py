@@ -38,7 +38,7 @@ class WebhookReceiver:
                 raw = self.rfile.read(length)
                 receiver._record(Post(self.path, {k.lower(): v for k, v in self.headers.items()},
                                       json.loads(raw) if raw else None, time.time()))
-                if self.path in receiver._hang:
+                if receiver._hangs(self.path):
                     with receiver._lock:
                         receiver.hanging += 1
                     try:
@@ -79,8 +79,11 @@ class WebhookReceiver:
             self._answers[path] = list(statuses)
 
     def hang(self, path: str) -> None:
-        """POSTs to `path` get no answer (until stop)."""
+        """POSTs to `path` (or, for 'PREFIX*', to every path that starts so) get no answer (until stop)."""
         self._hang.add(path)
+
+    def _hangs(self, path: str) -> bool:
+        return path in self._hang or any(p.endswith('*') and path.startswith(p[:-1]) for p in self._hang)
 
     def to(self, path: str) -> list[Post]:
         with self._lock:
