@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -23,6 +24,8 @@ MAX_REDIRECTS = 3
 REDIRECTS = {301, 302, 303, 307, 308}
 BODY_READ = 4096
 USER_AGENT = 'CryptoTracker-Alerts/1.0'
+# httpx logs every request's whole URL at INFO, and a webhook's URL holds its token: only its warnings, please.
+logging.getLogger('httpx').setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)

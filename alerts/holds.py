@@ -44,7 +44,11 @@ class Holds:
                 self.waiting.add(symbol)
 
     def release_all(self) -> None:
+        """At shutdown. The engine may be gone already (a Ctrl+C reaches its process too): nothing to give back."""
         for symbol in self.held:
-            self._engine.unsubscribe(symbol)
+            try:
+                self._engine.unsubscribe(symbol)
+            except RuntimeError as error:
+                log.info('%s not given back: %s', symbol, error)
         self.held.clear()
         self.waiting.clear()

@@ -261,6 +261,7 @@ class AlertService:
             log.warning('alert %s not read again: %s', alert_id, error)
             return
         if not self._written_since(alert_id, began):
+            log.info('alert %s %s on another node', alert_id, 'removed' if current is None else 'changed')
             self._apply(alert_id, current)
         self.holds.sync(self.book.symbols())
 

@@ -11,7 +11,7 @@ from typing import Any
 from nicegui import ui
 
 from alerts.conditions import describe
-from alerts.model import ABOVE, BELOW, KINDS, WINDOWS, Alert
+from alerts.model import ABOVE, BELOW, KINDS, Alert
 
 KEY = 'alerts'  # where browsers kept alerts before they were server objects (migrated on the first visit)
 
@@ -45,10 +45,6 @@ def card_view(alerts: list[Alert], on_hold: bool = False) -> dict[str, Any] | No
 
 def reached_sides(alerts: list[Alert]) -> list[str]:
     return [alert.spec.condition.kind for alert in alerts if alert.done and alert.spec.condition.kind in (ABOVE, BELOW)]
-
-
-def window_name(seconds: int) -> str:
-    return WINDOWS[seconds]
 
 
 class AlertWatcher(ui.element, component='alerts.js'):

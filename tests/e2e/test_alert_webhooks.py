@@ -174,17 +174,21 @@ def test_every_time_fires_on_each_crossing_but_not_within_its_cool_down(hooks_pa
     assert api.get(every['id'])['firings'] == 2
 
 
-def test_a_failing_webhook_is_retried_and_a_broken_one_is_reported(hooks_page: Page, replica, receiver):
+SECRET = 'T0KEN-d0-not-log-me'
+
+
+def test_a_failing_webhook_is_retried_and_a_broken_one_is_reported(hooks_page: Page, replica, hooks_app, receiver):
     dashboard = hooks_page
-    receiver.answer('/flaky', 500, 503)
-    receiver.answer('/gone', 404)
-    for symbol, path in (('AAVEUSD', '/flaky'), ('ALGOUSD', '/gone')):
+    flaky, gone = f'/flaky/{SECRET}', f'/gone/{SECRET}'
+    receiver.answer(flaky, 500, 503)
+    receiver.answer(gone, 404)
+    for symbol, path in (('AAVEUSD', flaky), ('ALGOUSD', gone)):
         add_ticker(dashboard, symbol)
         expect_live(dashboard, symbol)
         set_alert_with(dashboard, symbol, above=str(round(replica.price(symbol) * 1.05, 4)), url=receiver.url(path))
         replica.set_price(symbol, round(replica.price(symbol) * 1.1, 4))
 
-    assert [p.body['symbol'] for p in receiver.wait_for('/flaky', 3)] == ['BINANCE:AAVEUSD'] * 3  # after 1 s, 2 s
+    assert [p.body['symbol'] for p in receiver.wait_for(flaky, 3)] == ['BINANCE:AAVEUSD'] * 3  # after 1 s, 2 s
     open_alert(dashboard, 'AAVEUSD')
     lines = deliveries(dashboard)
     expect(lines).to_have_count(3)
@@ -195,10 +199,14 @@ def test_a_failing_webhook_is_retried_and_a_broken_one_is_reported(hooks_page: P
 
     toast = dashboard.locator('.webhook-toast').filter(has_text='ALGOUSD')
     expect(toast).to_contain_text('is broken: the destination answered 404: it does not exist: check the URL')
-    assert len(receiver.to('/gone')) == 1  # a 404 is not retried
+    assert len(receiver.to(gone)) == 1  # a 404 is not retried
     open_alert(dashboard, 'ALGOUSD')
     expect(deliveries(dashboard)).to_have_count(1)
     expect(deliveries(dashboard).first).to_contain_text('failed (404): the destination answered 404: it does not exist')
+    # The URLs are secrets: the app logged every attempt, and never the URL whole (nor did the page get it).
+    log = hooks_app.log_path.read_text()
+    assert 'webhook' in log and '/flaky/' not in log and SECRET not in log
+    assert SECRET not in dashboard.content() and SECRET not in hooks_app.get('/metrics').text
 
 
 def _price_latency_ms(page: Page, replica, symbol: str, moves: int) -> list[float]:
