@@ -2,7 +2,7 @@
 
 Two monotonic deques (the classic sliding-window minimum): the low deque holds prices that rise from front
 to back, each the lowest seen since it came; a new price removes every larger one behind it. Its front is the
-window's low. Memory is at most one entry per distinct second in the window, in practice far fewer.
+window's low. Memory is at most one entry a second of the window (24 h: 86,400), in practice far fewer.
 """
 from __future__ import annotations
 
@@ -24,14 +24,19 @@ class Window:
             self.push(at, price)
 
     def push(self, at: float, price: float) -> None:
+        # Whole seconds: a price that cannot beat one kept for the same second expires with it and is never
+        # the low (or high), so each deque holds at most one entry a second, however often prices come.
+        second = float(int(at))
         low, high = self._low, self._high
         while low and low[-1][1] >= price:
             low.pop()
-        low.append((at, price))
+        if not low or low[-1][0] != second:
+            low.append((second, price))
         while high and high[-1][1] <= price:
             high.pop()
-        high.append((at, price))
-        since = at - self.seconds
+        if not high or high[-1][0] != second:
+            high.append((second, price))
+        since = second - self.seconds
         while low[0][0] < since:
             low.popleft()
         while high[0][0] < since:

@@ -143,3 +143,11 @@ def test_moves_are_measured_from_the_history_when_set():
     book.tick(SYMBOL, 99, 100)
     book.add(alert('m', MOVE, 3, direction=UP), 100)  # 99 is 1 % over the history's low of 98
     assert fired_ids(book.tick(SYMBOL, 101, 110)) == ['m']  # 3.06 % over 98
+
+
+def test_a_window_keeps_at_most_one_price_a_second_however_often_they_come():
+    window = Window(300)
+    for n in range(3000):  # ten prices a second, rising for five minutes: the worst case for the low
+        window.push(1000 + n / 10, 100 + n / 1000)
+    assert (window.low, window.high) == (100.0, 100 + 2999 / 1000)
+    assert len(window) == 300 + 1  # the low deque: one rising price a second; the high deque: the last one
