@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from .conditions import move_percent
-from .model import ABOVE, BELOW, DOWN, EITHER, MOVE, UP, Alert, Firing
+from .model import ABOVE, DOWN, EITHER, MOVE, UP, Alert, Firing
 from .sorted_ids import SortedIds
 from .windows import Window
 

@@ -94,6 +94,7 @@ def alert_to_json(alert: Alert) -> dict[str, Any]:
     return {'id': alert.id, 'symbol': spec.symbol, 'exchange': spec.symbol.partition(':')[0],
             'condition': spec.condition.as_dict(), 'repeat': 'every' if spec.repeat else 'once',
             'cooldown_s': spec.cooldown, 'note': spec.note,
-            'webhook': {'format': hook.format, 'url': mask(hook.url), 'chat_id': hook.chat_id or None} if hook else None,
+            'webhook': ({'format': hook.format, 'url': mask(hook.url), 'chat_id': hook.chat_id or None}
+                        if hook else None),
             'state': 'fired' if alert.done else 'armed', 'firings': alert.generation, 'fired_at': alert.fired_at,
             'fired_price': alert.fired_price, 'created_at': alert.created_at}

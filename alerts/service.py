@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Callable, Coroutine, Iterable
+from typing import Callable, Iterable
 
 from prices import PriceSource
 from scraper import PriceEntry, Settings
@@ -19,6 +19,7 @@ from scraper import PriceEntry, Settings
 from .book import Book
 from .claims import Claims
 from .delivery import Deliveries, Job
+from .following import Following
 from .holds import RETRY_S, Holds
 from .address_guard import mask, problem
 from .model import Alert, AlertSpec, Firing, LogEntry, Webhook, new_id
@@ -27,7 +28,6 @@ from .store import AlertStore, StoreDown
 from . import wording
 
 log = logging.getLogger(__name__)
-RESYNC_S = 30.0
 OwnerListener = Callable[[str], None]
 FiredListener = Callable[[Alert, float | None, float | None], None]  # alert as fired, price, move
 DeliveryListener = Callable[[Alert, LogEntry, bool], None]  # alert, log line, destination broken
@@ -45,15 +45,13 @@ class AlertService:
         self.deliveries = Deliveries(settings.allow_private_webhooks, self._record)
         self.claims = Claims(store, self._claimed, self._refused)
         self._announced: dict[str, tuple[str, int]] = {}  # alert id -> (arming, generation) announced here
-        # alert id -> when this node last wrote it (monotonic): a read begun before that is older than our copy
-        self._touched: dict[str, float] = {}
+        self.following = Following(self)  # other nodes' changes (cluster)
         self._changed: list[OwnerListener] = []
         self._fired: list[FiredListener] = []
         self._delivered: list[DeliveryListener] = []
         self._tasks: list[asyncio.Task] = []
-        self._chores: set[asyncio.Task] = set()
         engine.on_price(self._price)
-        store.on_change(self._changed_elsewhere)
+        store.on_change(self.following.changed)
 
     # --- lifecycle ---------------------------------------------------------------------------------------
 
@@ -71,14 +69,15 @@ class AlertService:
         self._tasks = [asyncio.create_task(self.claims.run(), name='alert claims'),
                        asyncio.create_task(self._retry_holds(), name='alert holds')]
         if self.settings.clustered:  # changes are published, and pub/sub may lose one: read everything now and then
-            self._tasks.append(asyncio.create_task(self._resync_every(), name='alert resync'))
+            self._tasks.append(asyncio.create_task(self.following.every_while(), name='alert resync'))
         log.info('alerts: %d loaded, %d armed on %d symbols', len(self.alerts), len(self.book),
                  len(self.book.symbols()))
 
     async def stop(self) -> None:
-        for task in [*self._tasks, *self._chores]:
+        for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, *self._chores, return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.following.stop()
         await self.deliveries.stop()
         self.holds.release_all()
         await self.store.stop()
@@ -121,7 +120,7 @@ class AlertService:
             else:
                 alert = Alert(alert_id or new_id(), owner, spec)
             await self.store.put(alert)
-            self._touch(alert.id)
+            self.following.touch(alert.id)
             self.registry.take(alert, time.time())
         finally:
             self.holds.sync(self.book.symbols())
@@ -132,7 +131,7 @@ class AlertService:
     async def put_as_is(self, alert: Alert) -> None:
         """Store an alert made elsewhere (a migrated one), keeping its state; its symbol is held when it can be."""
         await self.store.put(alert)
-        self._touch(alert.id)
+        self.following.touch(alert.id)
         self.registry.take(alert, time.time())
         self.holds.sync(self.book.symbols())
         self._tell_changed(alert.owner)
@@ -142,7 +141,7 @@ class AlertService:
         if alert is None or alert.owner != owner:
             return False
         await self.store.delete(alert_id)
-        self._touch(alert_id)
+        self.following.touch(alert_id)
         self._forget(alert_id)
         self.holds.sync(self.book.symbols())
         log.info('alert %s removed from %s', alert_id, alert.symbol)
@@ -191,7 +190,7 @@ class AlertService:
     # --- after the store decided ------------------------------------------------------------------------------
 
     def _claimed(self, fired: Alert, firing: Firing) -> None:
-        self._touch(fired.id)
+        self.following.touch(fired.id)
         self.registry.take(fired, firing.at, own_claim=True)
         self.holds.sync(self.book.symbols())
         log.info('alert %s fired on %s at %s (firing %d)', fired.id, fired.symbol, firing.price, fired.generation)
@@ -219,8 +218,7 @@ class AlertService:
     async def _record(self, job: Job, entry: LogEntry, broken: bool) -> None:
         await self.store.add_log(job.alert_id, entry, broken)
         if (alert := self.alerts.get(job.alert_id)) is not None:
-            for listener in self._delivered:
-                listener(alert, entry, broken)
+            self.delivered(alert, entry, broken)
 
     # --- keeping the copy here right (registry.py) ------------------------------------------------------------
 
@@ -228,64 +226,19 @@ class AlertService:
         self.registry.forget(alert_id)
         self._announced.pop(alert_id, None)
 
-    def _touch(self, alert_id: str) -> None:
-        self._touched[alert_id] = time.monotonic()
-
-    def _written_since(self, alert_id: str, began: float) -> bool:
-        return self._touched.get(alert_id, -1.0) >= began
-
     def _tell_changed(self, owner: str) -> None:
         for listener in self._changed:
             listener(owner)
 
-    def _changed_elsewhere(self, alert_id: str | None, message: dict[str, Any]) -> None:
-        """Another node changed an alert (or this node may have missed changes: `alert_id` None)."""
-        if alert_id is not None and message.get('what') == 'log':
-            alert = self.alerts.get(alert_id)
-            if alert is not None:  # the firing node's delivery, for the pages of its browser here
-                for listener in self._delivered:
-                    listener(alert, LogEntry.from_dict(message['entry']), bool(message.get('broken')))
-            return
-        self._chore(self._resync() if alert_id is None else self._reread(alert_id), f'reread alert {alert_id}')
-
-    def _chore(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(work, name=name)
-        self._chores.add(task)
-        task.add_done_callback(self._chores.discard)
-
-    async def _reread(self, alert_id: str) -> None:
-        began = time.monotonic()
-        try:
-            current = await self.store.get(alert_id)
-        except StoreDown as error:  # the next full read (RESYNC_S, or at the reconnect) catches up
-            log.warning('alert %s not read again: %s', alert_id, error)
-            return
-        if not self._written_since(alert_id, began):
-            log.info('alert %s %s on another node', alert_id, 'removed' if current is None else 'changed')
-            self._apply(alert_id, current)
+    def hold_symbols(self) -> None:
         self.holds.sync(self.book.symbols())
 
-    async def _resync(self) -> None:
-        """Everything as the store has it now (cluster: after a reconnect, and every RESYNC_S). What this node
-        wrote while the read was under way is newer than what the read brought: kept."""
-        began = time.monotonic()
-        try:
-            current = {alert.id: alert for alert in await self.store.load()}
-        except StoreDown as error:
-            log.warning('alerts not read again: %s', error)
-            return
-        for alert_id in set(self.alerts) | set(current):
-            if not self._written_since(alert_id, began):
-                self._apply(alert_id, current.get(alert_id))
-        self._touched = {i: t for i, t in self._touched.items() if t >= began - 60}  # older ones no longer matter
-        self.holds.sync(self.book.symbols())
+    def delivered(self, alert: Alert, entry: LogEntry, broken: bool) -> None:
+        for listener in self._delivered:
+            listener(alert, entry, broken)
 
-    async def _resync_every(self) -> None:
-        while True:
-            await asyncio.sleep(RESYNC_S)
-            await self._resync()
-
-    def _apply(self, alert_id: str, current: Alert | None) -> None:
+    def apply(self, alert_id: str, current: Alert | None) -> None:
+        """The store's word on one alert, changed by another node (following.py)."""
         old, fired_elsewhere = self.registry.apply(alert_id, current, time.time())
         if current is None:
             self._announced.pop(alert_id, None)

@@ -38,6 +38,7 @@ class AlertStore(Protocol):
     async def new_token(self, owner: str) -> str: ...  # a new one; the old one stops working
     async def owner_of(self, token: str) -> str | None: ...
     def on_change(self, listener: ChangeListener) -> None: ...
+    async def lost_everything(self) -> bool: ...  # the store came back empty (a restart that kept nothing)
 
 
 def make_token() -> str:

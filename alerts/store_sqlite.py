@@ -71,6 +71,9 @@ class SqliteStore:
     def on_change(self, listener: ChangeListener) -> None:
         """One process: every change is made here, nobody else changes anything."""
 
+    async def lost_everything(self) -> bool:
+        return False  # a file does not empty itself
+
     async def load(self) -> list[Alert]:
         rows = await self._run(lambda db: db.execute('SELECT * FROM alerts').fetchall())
         alerts = []

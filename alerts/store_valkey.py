@@ -30,6 +30,7 @@ T = TypeVar('T')
 PREFIX = 'cryptotracker:alert'
 ALL = f'{PREFIX}s'  # set of every alert id
 CHANGES = f'{PREFIX}s:changed'
+KEPT = f'{PREFIX}s:kept'  # set with every alert written, never removed: its absence means the store was emptied
 RETRY_S = 1.0
 CHUNK = 500
 # KEYS[1] the alert; ARGV: arming, generation seen, new generation, fired_at, fired_price, channel, message
@@ -103,6 +104,11 @@ class ValkeyStore:
             return alerts
         return await self._run(load)
 
+    async def lost_everything(self) -> bool:
+        """Valkey restarted with nothing kept (the launcher's default keeps nothing on disk): the nodes' copies
+        are all that is left of the alerts, and they write them back."""
+        return not await self._run(lambda: self.redis.exists(KEPT))
+
     async def get(self, alert_id: str) -> Alert | None:
         return _alert(alert_id, await self._run(lambda: self.redis.hgetall(alert_key(alert_id))))
 
@@ -116,6 +122,7 @@ class ValkeyStore:
                 pipe.delete(alert_key(alert.id))
                 pipe.hset(alert_key(alert.id), mapping=fields)
                 pipe.sadd(ALL, alert.id)
+                pipe.set(KEPT, 1)
                 pipe.publish(CHANGES, self._message(alert.id, 'put'))
                 await pipe.execute()
         await self._run(put)

@@ -47,7 +47,8 @@ def _alerts(count: int, symbols: list[str], prices: dict[str, float], rng: rando
         elif share < 8:
             condition = Condition(BELOW, round(price * (1 - rng.uniform(0.001, 0.2)), 2))
         else:
-            condition = Condition(MOVE, round(rng.uniform(0.5, 10), 2), rng.choice(DIRECTIONS), rng.choice(list(WINDOWS)))
+            condition = Condition(MOVE, round(rng.uniform(0.5, 10), 2), rng.choice(DIRECTIONS),
+                                  rng.choice(list(WINDOWS)))
         spec = AlertSpec(symbol, condition, repeat=n % 3 == 0, cooldown=300, note='take profit' if n % 2 else '',
                          webhook=hook if n % 4 == 0 else None)
         made.append(Alert(f'{n:016x}', f'browser-{n % 500}', spec, created_at=START))

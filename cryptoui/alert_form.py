@@ -83,7 +83,8 @@ class AlertForm:
                 self._window = ui.select(WINDOWS, value=3600, label='Within').props('outlined').classes('alert-window')
             with ui.row().classes('alert-move-row'):
                 self._repeat = ui.select({False: 'Once', True: 'Every time'}, value=False, label='Repeat',
-                                         on_change=lambda: self._show_cooldown()).props('outlined').classes('alert-repeat')
+                                         on_change=lambda: self._show_cooldown()) \
+                    .props('outlined').classes('alert-repeat')
                 self._cooldown = ui.select(COOLDOWNS, value=300, label='Cool-down').props('outlined') \
                     .classes('alert-cooldown')
             self._note_field = self._field('Note (optional)').props('maxlength=200 counter')

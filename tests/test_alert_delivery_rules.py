@@ -140,7 +140,8 @@ def test_discord_gets_v10_content_and_no_mentions():
 
 def test_slack_text_is_escaped():
     body = webhooks.body(Webhook('https://hooks.slack.com/services/T/B/x', 'slack'), MESSAGE)
-    assert body == {'text': 'BTCUSD on BINANCE rose above 98,100.00: now 98,123.45\nNote: @everyone &lt;!channel&gt; buy'}
+    assert body == {'text': 'BTCUSD on BINANCE rose above 98,100.00: now 98,123.45\n'
+                            'Note: @everyone &lt;!channel&gt; buy'}
 
 
 def test_telegram_is_a_bot_token_and_a_chat():

@@ -75,6 +75,26 @@ def test_an_alert_set_on_one_node_fires_once_on_the_owner_and_shows_on_the_page(
     assert [p.body['note'] for p in posts] == ['on n2', 'barrier']  # both nodes held it; one fired it
 
 
+def test_alerts_come_back_when_valkey_restarts_empty(alert_cluster, new_context, replica, receiver):
+    n1, n2 = alert_cluster.nodes
+    page = open_dashboard(new_context, n1.url)
+    add_ticker(page, 'ARBUSD')
+    expect_live(page, 'ARBUSD')
+    start = replica.price('ARBUSD')
+    level = round(start * 1.05, 4)
+    set_alert_with(page, 'ARBUSD', above=str(level), url=receiver.url('/wiped'))
+    [alert] = [a for a in AlertApi(n1.url, api_token(page, 'ARBUSD')).list() if a['symbol'] == 'BINANCE:ARBUSD']
+    key = f'cryptotracker:alert:{alert["id"]}'
+    assert alert_cluster.redis('EXISTS', key) == 1
+
+    alert_cluster.valkey.restart()  # it keeps nothing on disk: every alert is gone from it
+    wait_until(lambda: alert_cluster.redis('EXISTS', key) == 1, 20, 'the nodes wrote their alerts back')
+    replica.set_price('ARBUSD', round(start * 1.1, 4))
+    [post] = receiver.wait_for('/wiped', 1, timeout=30)
+    assert post.body['level'] == level
+    expect(alert_line(page, 'ARBUSD')).to_contain_text(f'Above {format_price(level)} (reached)')
+
+
 def test_the_owner_is_killed_and_the_alert_still_fires_once(alert_cluster, new_context, replica, receiver):
     n1, n2 = alert_cluster.nodes
     context = new_context()

@@ -255,7 +255,8 @@ def test_a_private_address_is_refused_without_the_flag_and_says_why(dashboard: P
     cases = [(receiver.url('/private'), r'Refused: 127\.0\.0\.1 is a loopback address \(this machine\); webhooks may '
                                         r'only reach public addresses \(the server can allow others with '
                                         r'--allow-private-webhooks\)\.'),
-             ('http://localhost:9/x', r'Refused: localhost resolves to (127\.0\.0\.1|::1), which is a loopback address'),
+             ('http://localhost:9/x',
+              r'Refused: localhost resolves to (127\.0\.0\.1|::1), which is a loopback address'),
              ('http://169.254.169.254/latest/meta-data/',
               r'Refused: 169\.254\.169\.254 is a link-local address \(where cloud metadata services live\)'),
              ('http://10.0.0.7/hook', r'Refused: 10\.0\.0\.7 is a private network address'),
