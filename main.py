@@ -6,21 +6,25 @@ import logging
 import os
 import sys
 
-from scraper import Settings, parse_settings
+from settings import Settings, parse_settings
 
 
 def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)-7s %(name)s: %(message)s')
+    # httpx logs every request at INFO: a line per symbol search query. Our own client logs what matters.
+    logging.getLogger('httpx').setLevel(logging.WARNING)
 
 
 def start_demo_source(settings: Settings) -> Settings:
     """Serve the bundled TradingView replica on a free local port and point the scraper at it."""
     from replica import ReplicaServer  # only --demo needs it
+    from replica.search import SEARCH_PATH
 
     replica = ReplicaServer(tick_interval=1.0)
     replica.start()
     logging.getLogger('demo').info('TradingView replica serving on %s', replica.url)
-    return dataclasses.replace(settings, tradingview_url=replica.url)
+    return dataclasses.replace(settings, tradingview_url=replica.url,
+                               symbol_search_url=replica.url + SEARCH_PATH)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -28,10 +32,10 @@ def main(argv: list[str] | None = None) -> None:
     settings = parse_settings(argv)
     if settings.demo:
         settings = start_demo_source(settings)
-    if settings.redis_url:
-        # Each browser's list and theme in Redis too, so a user lands on any node with them. NiceGUI reads
-        # this when it is imported, hence before cryptoui.
-        os.environ.setdefault('NICEGUI_REDIS_URL', settings.redis_url)
+    if settings.clustered and os.environ.pop('NICEGUI_REDIS_URL', None):
+        # NiceGUI reads it at import, hence before cryptoui; a node keeps users' data itself (cluster/user_store.py).
+        logging.getLogger('cluster').warning('NICEGUI_REDIS_URL ignored: a cluster node keeps users\' data in '
+                                             'the store its --redis-url or --redis-sentinel names')
     from cryptoui.app import run
     run(settings)
 

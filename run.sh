@@ -2,8 +2,9 @@
 # Installs whatever is missing, then runs the app, the tests or the benchmarks:
 #   ./run.sh [--demo] [options]            the app on http://localhost:8080 (see ./run.sh --help)
 #   ./run.sh cluster N [--demo] [options]  N nodes sharing prices through Valkey, behind HAProxy on
-#                                          http://localhost:8080 (see ./run.sh cluster --help)
-#   ./run.sh test [pytest args]            the whole test suite, headless
+#                                          http://localhost:8080 (see ./run.sh cluster --help);
+#                                          --ha: Valkey primary, replica and three sentinels
+#   ./run.sh test [PATH...] [pytest args]  the whole suite (or the tests under PATH), headless
 #   ./run.sh bench [scenario]              the benchmarks
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -29,8 +30,8 @@ apt_install() {
 ensure_venv() {
   if [ ! -x "$PY" ]; then
     local python="${PYTHON:-python3}"
-    "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null \
-      || { say "Python 3.10 or newer is needed (set PYTHON=/path/to/python3)"; exit 1; }
+    "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+      || { say "Python 3.11 or newer is needed (set PYTHON=/path/to/python3)"; exit 1; }
     say "creating .venv"
     "$python" -m venv "$VENV" || { say "venv failed: sudo apt-get install python3-venv"; exit 1; }
   fi
@@ -91,6 +92,30 @@ ensure_haproxy() {
   exit 1
 }
 
+# The accessibility tests inject axe-core, pinned by version and checksum, from the npm registry (npm pack).
+AXE_VERSION=4.14.1
+AXE_SHA256=29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
+AXE_FILE="tests/e2e/vendor/axe-core-$AXE_VERSION.min.js"
+ensure_axe() {
+  [ -s "$AXE_FILE" ] && return
+  command -v npm >/dev/null 2>&1 || apt_install npm \
+    || { say "npm is needed to fetch axe-core: sudo apt-get install npm"; exit 1; }
+  local tmp
+  tmp=$(mktemp -d)
+  say "fetching axe-core $AXE_VERSION with npm"
+  if (cd "$tmp" && npm pack --silent "axe-core@$AXE_VERSION" >/dev/null \
+        && tar -xzf "axe-core-$AXE_VERSION.tgz" package/axe.min.js) \
+      && echo "$AXE_SHA256  $tmp/package/axe.min.js" | sha256sum -c --quiet; then
+    mkdir -p "$(dirname "$AXE_FILE")"
+    mv "$tmp/package/axe.min.js" "$AXE_FILE"
+    rm -rf "$tmp"
+  else
+    rm -rf "$tmp"
+    say "could not fetch axe-core $AXE_VERSION (or its checksum differs)"
+    exit 1
+  fi
+}
+
 wants_headless() {
   case "${HEADLESS:-}" in 1|true|yes|on) return 0 ;; esac
   local arg
@@ -114,7 +139,10 @@ case "${1:-}" in
     shift
     ensure_virtual_display  # one test proves the default headed mode on a virtual display
     ensure_haproxy  # the cluster tests put real nodes behind it
+    ensure_axe
     export HEADLESS=1
+    # Paths given (./run.sh test tests/e2e/test_sorting.py -x) run just those; otherwise the whole suite.
+    for arg in "$@"; do case "$arg" in tests|tests/*) exec "$PY" -m pytest "$@" ;; esac; done
     exec "$PY" -m pytest tests "$@"
     ;;
   bench)

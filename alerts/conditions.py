@@ -1,7 +1,7 @@
 """Conditions in words, and whether one can be set now: the checks the form and the API share."""
 from __future__ import annotations
 
-from scraper.parsing import format_price
+from market.formatting import format_price
 
 from .model import ABOVE, BELOW, DOWN, MOVE, UP, WINDOWS, Condition
 

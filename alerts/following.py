@@ -2,7 +2,7 @@
 everything read again after a reconnect and every RESYNC_S (pub/sub loses what is sent while a node is away).
 
 What this node wrote while a read was under way is newer than what the read brought, so it is kept
-(`touch`). A store that comes back empty (a Valkey restart that kept nothing) gets this node's copy back.
+(`touch`). A store that lost its data (flushed, or replaced by an empty one) gets back what this node holds.
 """
 from __future__ import annotations
 
@@ -67,10 +67,13 @@ class Following:
     async def resync(self) -> None:
         service, began = self._service, time.monotonic()
         try:
+            lost = await service.store.lost_since_seen()
             current = {alert.id: alert for alert in await service.store.load()}
-            if not current and service.alerts and await service.store.lost_everything():
-                await self._write_back(list(service.alerts.values()))
-                return
+            if lost:
+                missing = [alert for alert_id, alert in service.alerts.items() if alert_id not in current]
+                await self._write_back(missing)
+                current.update((alert.id, alert) for alert in missing)
+            await service.store.mark()
         except StoreDown as error:
             log.warning('alerts not read again: %s', error)
             return
@@ -81,8 +84,9 @@ class Following:
         service.hold_symbols()
 
     async def _write_back(self, alerts: list[Alert]) -> None:
-        log.warning('the cluster store came back without any alert: writing back the %d this node holds',
-                    len(alerts))
+        if alerts:
+            log.warning('the cluster store lost its data: writing back the %d alerts this node holds and it lacks',
+                        len(alerts))
         for alert in alerts:
             await self._service.store.put(alert)  # the same alert from several nodes: the same data
             self.touch(alert.id)

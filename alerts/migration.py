@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from scraper import InvalidSymbol, normalize_symbol
+from market.symbols import InvalidSymbol, normalize_symbol
 
 from .model import ABOVE, BELOW, Alert, AlertSpec, Condition, finite_positive
 

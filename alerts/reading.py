@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from scraper import InvalidSymbol, normalize_symbol
+from market.symbols import InvalidSymbol, normalize_symbol
 
 from . import webhooks
 from .address_guard import Refused, mask

@@ -14,7 +14,8 @@ import time
 from typing import Callable, Iterable
 
 from prices import PriceSource
-from scraper import PriceEntry, Settings
+from market.entry import PriceEntry
+from settings import Settings
 
 from .book import Book
 from .claims import Claims

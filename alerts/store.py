@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from scraper import Settings
+from settings import Settings
 
 from .model import Alert, Firing, LogEntry
 
@@ -38,7 +38,8 @@ class AlertStore(Protocol):
     async def new_token(self, owner: str) -> str: ...  # a new one; the old one stops working
     async def owner_of(self, token: str) -> str | None: ...
     def on_change(self, listener: ChangeListener) -> None: ...
-    async def lost_everything(self) -> bool: ...  # the store came back empty (a restart that kept nothing)
+    async def lost_since_seen(self) -> bool: ...  # the store lost its data since this node last `mark`ed it
+    async def mark(self) -> None: ...
 
 
 def make_token() -> str:

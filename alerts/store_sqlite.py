@@ -71,8 +71,11 @@ class SqliteStore:
     def on_change(self, listener: ChangeListener) -> None:
         """One process: every change is made here, nobody else changes anything."""
 
-    async def lost_everything(self) -> bool:
+    async def lost_since_seen(self) -> bool:
         return False  # a file does not empty itself
+
+    async def mark(self) -> None:
+        """Nothing to mark: see lost_since_seen."""
 
     async def load(self) -> list[Alert]:
         rows = await self._run(lambda db: db.execute('SELECT * FROM alerts').fetchall())

@@ -20,7 +20,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 from redis.exceptions import RedisError
 
 from cluster import store_link
-from scraper import Settings
+from settings import Settings
 
 from .model import LOG_KEPT, Alert, AlertSpec, Firing, LogEntry
 from .store import ChangeListener, StoreDown, make_token
@@ -30,7 +30,11 @@ T = TypeVar('T')
 PREFIX = 'cryptotracker:alert'
 ALL = f'{PREFIX}s'  # set of every alert id
 CHANGES = f'{PREFIX}s:changed'
-KEPT = f'{PREFIX}s:kept'  # set with every alert written, never removed: its absence means the store was emptied
+# Each node's own mark (as cluster/user_store.py does): gone, the store lost its data since this node last
+# looked. Not shared: the first node to notice would put a shared one back before the others had written
+# back what only they held. It expires after a day, then costs one needless comparison.
+MARKER = f'{PREFIX}s-marker:{{node}}'
+MARKER_TTL_S = 86_400
 RETRY_S = 1.0
 CHUNK = 500
 # KEYS[1] the alert; ARGV: arming, generation seen, new generation, fired_at, fired_price, channel, message
@@ -104,10 +108,13 @@ class ValkeyStore:
             return alerts
         return await self._run(load)
 
-    async def lost_everything(self) -> bool:
-        """Valkey restarted with nothing kept (the launcher's default keeps nothing on disk): the nodes' copies
-        are all that is left of the alerts, and they write them back."""
-        return not await self._run(lambda: self.redis.exists(KEPT))
+    async def lost_since_seen(self) -> bool:
+        """The store lost its data since this node last marked it (a flushed or replaced Valkey): what the nodes
+        hold is all that is left of the alerts, and they write back what is missing."""
+        return not await self._run(lambda: self.redis.exists(MARKER.format(node=self.node)))
+
+    async def mark(self) -> None:
+        await self._run(lambda: self.redis.set(MARKER.format(node=self.node), 1, ex=MARKER_TTL_S))
 
     async def get(self, alert_id: str) -> Alert | None:
         return _alert(alert_id, await self._run(lambda: self.redis.hgetall(alert_key(alert_id))))
@@ -122,7 +129,6 @@ class ValkeyStore:
                 pipe.delete(alert_key(alert.id))
                 pipe.hset(alert_key(alert.id), mapping=fields)
                 pipe.sadd(ALL, alert.id)
-                pipe.set(KEPT, 1)
                 pipe.publish(CHANGES, self._message(alert.id, 'put'))
                 await pipe.execute()
         await self._run(put)

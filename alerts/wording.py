@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import time
 
-from scraper.parsing import format_price
-from scraper.symbols import split_symbol
+from market.formatting import format_price
+from market.symbols import split_symbol
 
 from .conditions import describe, happened
 from .model import ABOVE, BELOW, MOVE, Alert, AlertSpec

@@ -7,8 +7,7 @@ import importlib
 import logging
 import signal
 from pathlib import Path
-from types import FrameType
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 from bench.common import print_table, save
@@ -18,7 +17,8 @@ from bench.reports import runs_table
 SCENARIOS = {'engine': 'bench.engine', 'latency': 'bench.latency', 'add': 'bench.add_first_price',
              'polling': 'bench.polling', 'fanout': 'bench.fanout', 'memory': 'bench.memory',
              'cluster': 'bench.cluster', 'history': 'bench.history', 'stream': 'bench.stream',
-             'alerts': 'bench.alerts', 'webhooks': 'bench.hanging_webhooks'}
+             'durability': 'bench.durability', 'search': 'bench.search', 'alerts': 'bench.alerts',
+             'webhooks': 'bench.hanging_webhooks'}
 
 
 def run_scenario(name: str, module: ModuleType, size: str, runs: int) -> Path:

@@ -24,16 +24,19 @@ import psutil
 from bench.processes import raise_file_limit
 from cluster.launch import MARKER, signals_held
 from cluster.processes import free_port, kill_all, sweep
+from cluster.sentinels import SentinelGroup
 from cluster.servers import Backend, HAProxy, NodeProcess, ReplicaProcess, ValkeyServer
 from tests.helpers import chromium_path, chromium_processes
 
 
 class ClusterStack:
-    def __init__(self, nodes: int = 2, lease_ttl: float = 6, stale_after: float = 60) -> None:
+    def __init__(self, nodes: int = 2, lease_ttl: float = 6, stale_after: float = 60, ha: bool = False) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix='bench-cluster-')
         self.dir = Path(self._tmp.name)
         self.mark = secrets.token_hex(8)
-        self.valkey = ValkeyServer(self.dir)
+        # ha: a primary, a replica and three sentinels (cluster.sentinels); else one Valkey
+        self.group = SentinelGroup(self.dir / 'ha') if ha else None
+        self._valkey = None if ha else ValkeyServer(self.dir)
         self.replica = ReplicaProcess(self.dir, tick=0)  # every change is one the benchmark made
         self.node_count = nodes
         self.lease_ttl = lease_ttl
@@ -45,7 +48,9 @@ class ClusterStack:
     def start(self) -> ClusterStack:
         raise_file_limit()  # before the nodes start, so they inherit it (2000 sockets)
         try:
-            for piece in (self.valkey, self.replica):
+            if self.group is not None:
+                self.group.start()
+            for piece in [p for p in (self._valkey, self.replica) if p is not None]:
                 with signals_held():  # a Ctrl+C inside Popen could orphan the child being made
                     piece.spawn()
                 piece.wait_ready()
@@ -54,7 +59,9 @@ class ClusterStack:
                    MARKER: self.mark}
             args = ('--headless', '--lease-ttl', str(self.lease_ttl), '--stale-after', str(self.stale_after),
                     '--tradingview-url', self.replica.url)
-            self.nodes = [NodeProcess(f'n{i}', free_port(), self.dir, args, self.valkey.url, env)
+            store = ({'sentinels': self.group.sentinel_addresses, 'master': self.group.master} if self.group else
+                     {'redis_url': self.valkey.url})
+            self.nodes = [NodeProcess(f'n{i}', free_port(), self.dir, args, env=env, **store)
                           for i in range(1, self.node_count + 1)]
             for node in self.nodes:
                 with signals_held():
@@ -71,6 +78,11 @@ class ClusterStack:
             self.stop()
             raise
         return self
+
+    @property
+    def valkey(self) -> ValkeyServer:
+        """The Valkey the nodes write to now (with sentinels: the one they name the primary)."""
+        return self.group.primary() if self.group else self._valkey
 
     @property
     def url(self) -> str:
@@ -114,7 +126,10 @@ class ClusterStack:
                 codes[node.name] = node.wait_stopped()
         finally:
             codes['replica'] = self.replica.stop()
-            codes['valkey'] = self.valkey.stop()
+            if self.group is not None:
+                self.group.stop()
+            else:
+                codes['valkey'] = self.valkey.stop()
             swept = sweep({MARKER: self.mark})
         kept = Path(tempfile.gettempdir()) / f'{self.dir.name}-logs'
         kept.mkdir(exist_ok=True)
@@ -175,7 +190,8 @@ def cluster_groups(stack: ClusterStack) -> dict[str, list[psutil.Process]]:
         groups[node.name], groups[f'{node.name}_engine'] = [root], [p for p in tree if p not in chromium]
         groups[f'{node.name}_chromium'] = chromium
         under_test |= {root.pid, *(p.pid for p in tree)}
-    for piece in (stack.valkey, stack.haproxy, stack.replica):
+    valkeys = stack.group.valkeys if stack.group else [stack.valkey]
+    for piece in (*valkeys, stack.haproxy, stack.replica):
         if piece is not None and piece.alive:
             groups[piece.name] = [psutil.Process(piece.pid)]
             under_test.add(piece.pid)

@@ -8,16 +8,16 @@ the app does it: a card's sparkline (each page that shows the symbol), the API's
 from __future__ import annotations
 
 import json
-
-import orjson
 import random
 import statistics
 import time
 import tracemalloc
 from typing import Any, Callable
 
+import orjson
+
 from bench.common import percentile
-from scraper.history import BARS_KEPT, TICKS_KEPT, PriceHistory
+from market.history import BARS_KEPT, TICKS_KEPT, PriceHistory
 
 SIZES = {'full': {'ticks': TICKS_KEPT, 'repeats': 50}, 'smoke': {'ticks': 3_600, 'repeats': 5}}
 RUNS_TABLE = (('measure', 'ticks'), ('value', 'p50_ms', 'p99_ms'))

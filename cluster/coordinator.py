@@ -2,9 +2,17 @@
 
 1. renews this node's interest in each symbol its viewers want (a sorted set scored by expiry, so a dead
    node's interest disappears by itself) and withdraws it for those they no longer want;
-2. renews each lease it holds, and closes the tab at once when a lease is lost;
+2. renews each lease it holds; a lease lost to another node makes the symbol SOLO here until that node's
+   first message arrives (so viewers see no gap), then the tab closes;
 3. gives back each symbol it owns that no node wants any more (tab closed, latest value deleted);
 4. takes the lease of each wanted symbol that no live node holds, if it has room for another tab.
+
+When the store cannot be reached (refused, or no answer within store_link.TIMEOUT_S), the node is DEGRADED:
+it keeps every tab it has and opens its own tab for each symbol its viewers follow from another node, so
+prices never stop while Valkey is away. Several nodes may then watch one symbol; that is the price of staying
+live. When the store answers again the ticks above put the cluster back to one tab per symbol: leases are
+taken in a new term (a higher fence), and the solo tabs of the nodes that did not win close once the winner's
+messages arrive.
 """
 from __future__ import annotations
 
@@ -18,24 +26,39 @@ from redis.exceptions import RedisError
 from prices import TooManySymbols
 
 from .lease import Lease
-from .wire import history_key, interest_key, latest_key, lease_key
+from .ownership import HANDOVER_EVERY_S, LOAD_KEY, Loads, load_entry, should_take, to_hand_over
+from .solo_tabs import SoloTabs
+from .wire import history_key, interest_key, latest_key, latest_ttl_ms, lease_key
 
 if TYPE_CHECKING:
     from .prices import ClusterPrices, Want
 
 log = logging.getLogger(__name__)
+# A tick that takes longer means the store hangs. With a tick every TICK_S, a store that stops answering is
+# noticed within TICK_S + TICK_TIMEOUT_S, and followers' tabs open then: the longest gap a viewer sees is
+# that plus a page load (bench durability). Longer would be kinder to a loop that is busy for a moment.
+TICK_S = 0.5
+TICK_TIMEOUT_S = 1.0
+# How long the store must stay unreachable before followed symbols get tabs here: a restart that takes a
+# moment should not open (and then close) a tab per symbol on every node.
+SOLO_AFTER_S = 1.0
+FULL = 1_000_000  # the load a node with no room for another tab reports
 
 
 class Coordinator:
     def __init__(self, prices: ClusterPrices) -> None:
         self._prices = prices
         self._ttl = prices.settings.lease_ttl
-        self.tick_s = self._ttl / 6  # renewals every ttl/6: two can fail and the lease still holds
-        self.latest_ttl_ms = int(max(600.0, self._ttl * 10) * 1000)  # refreshed by each renewal
+        self.tick_s = min(TICK_S, self._ttl / 6)  # renewals at least every ttl/6: two can fail, the lease holds
+        self.latest_ttl_ms = latest_ttl_ms(self._ttl)  # refreshed by each renewal
         self._kicked = asyncio.Event()
         self._interested: set[str] = set()  # symbols whose interest this node has registered
         self.redis_up = False
+        self.degraded_since: float | None = None  # time.time() when the store stopped answering
+        self.degraded_seconds = 0.0  # in all, for /metrics
         self.renewals_failed = 0
+        self._handed_over_at = 0.0
+        self.solo = SoloTabs(prices, self._ttl)
 
     def kick(self) -> None:
         self._kicked.set()
@@ -47,106 +70,183 @@ class Coordinator:
             except TimeoutError:
                 pass
             self._kicked.clear()
+            started = time.time()
             try:
-                await self._tick()
-                if not self.redis_up:
-                    log.info('node %s: cluster store reachable', self._prices.node_id)
-                self.redis_up = True
-            except (RedisError, OSError) as error:
-                if self.redis_up:
-                    log.warning('node %s: cluster store unreachable: %s', self._prices.node_id, error)
-                self.redis_up = False
-                self._drop_expired_leases()
+                async with asyncio.timeout(TICK_TIMEOUT_S):
+                    await self._tick()
+                self._reachable()
+            except (RedisError, OSError, TimeoutError) as error:
+                self._unreachable(error, started)
             except Exception:  # noqa: BLE001 - this task must outlive any one bad tick
                 log.exception('node %s: coordinator tick failed', self._prices.node_id)
 
-    async def _tick(self) -> None:
-        await self._register_interest()
-        for symbol, want in list(self._prices.wants.items()):
-            if want.lease is not None:
-                await self._keep_or_give_back(symbol, want)
-            elif want.viewers > 0:
-                await self._try_to_own(symbol, want)
+    def _reachable(self) -> None:
+        if self.degraded_since is not None:
+            away = time.time() - self.degraded_since
+            self.degraded_seconds += away
+            log.warning('node %s: cluster store reachable again after %.1f s; back to one tab per symbol',
+                        self._prices.node_id, away)
+            self.degraded_since = None
+            for want in self._prices.wants.values():  # nothing was published while away
+                if want.lease is not None:
+                    self._prices.republish(want)
+        elif not self.redis_up:
+            log.info('node %s: cluster store reachable', self._prices.node_id)
+        self.redis_up = True
 
-    async def _register_interest(self) -> None:
-        node, expires = self._prices.node_id, time.time() + self._ttl
-        wanted = {s for s, want in self._prices.wants.items() if want.viewers > 0}
-        async with self._prices.redis.pipeline(transaction=False) as pipe:
-            for symbol in wanted:
-                pipe.zadd(interest_key(symbol), {node: expires})
-            for symbol in self._interested - wanted:
-                pipe.zrem(interest_key(symbol), node)
-            await pipe.execute()
-        self._interested = wanted
-
-    async def _keep_or_give_back(self, symbol: str, want: Want) -> None:
-        assert want.lease is not None
-        if not await want.lease.renew():
-            self.renewals_failed += 1
-            self._lose(symbol, want, 'its lease was taken by another node')
+    def _unreachable(self, error: BaseException, tick_started: float) -> None:
+        if self.degraded_since is None:
+            self.degraded_since = tick_started
+            log.warning('node %s: cluster store unreachable (%s): degraded, every viewer is served from this '
+                        "node's own tabs until it is back", self._prices.node_id, error or type(error).__name__)
+        self.redis_up = False
+        if time.time() - self.degraded_since < SOLO_AFTER_S:
             return
-        redis = self._prices.redis
-        await redis.pexpire(latest_key(symbol), self.latest_ttl_ms)
-        await redis.pexpire(history_key(symbol), self.latest_ttl_ms)
-        key = interest_key(symbol)
-        await redis.zremrangebyscore(key, '-inf', time.time())
-        if await redis.zcard(key) == 0:
+        for symbol, want in list(self._prices.wants.items()):
+            if want.viewers > 0 and want.lease is None and not want.solo:
+                self.solo.open(symbol, want)
+            elif want.viewers == 0 and want.solo:
+                self.solo.close(symbol, want, 'no viewer here any more')
+
+    @property
+    def degraded(self) -> bool:
+        return self.degraded_since is not None
+
+    def degraded_for(self) -> float:
+        """Seconds spent degraded in all, the current spell included."""
+        current = time.time() - self.degraded_since if self.degraded_since is not None else 0.0
+        return self.degraded_seconds + current
+
+    # --- one tick: one round trip for everything, then only what changes hands ---------------------------
+
+    async def _tick(self) -> None:
+        prices, node = self._prices, self._prices.node_id
+        now = time.time()
+        wanted = {s for s, want in prices.wants.items() if want.viewers > 0}
+        owned = {s: w for s, w in prices.wants.items() if w.lease is not None}
+        unowned = [s for s in wanted if s not in owned]
+        withdrawn = self._interested - wanted
+        async with prices.redis.pipeline(transaction=False) as pipe:
+            for symbol in wanted:
+                pipe.zadd(interest_key(symbol), {node: now + self._ttl})
+            for symbol in withdrawn:
+                pipe.zrem(interest_key(symbol), node)
+            pipe.hset(LOAD_KEY, node, load_entry(self._load(len(owned)), self._ttl))
+            pipe.hgetall(LOAD_KEY)
+            for symbol, want in owned.items():
+                assert want.lease is not None
+                await want.lease.renew_in(pipe)
+                pipe.pexpire(latest_key(symbol), self.latest_ttl_ms)
+                pipe.pexpire(history_key(symbol), self.latest_ttl_ms)
+            for symbol in [*owned, *unowned]:
+                pipe.zremrangebyscore(interest_key(symbol), '-inf', now)
+                pipe.zrange(interest_key(symbol), 0, -1)
+            for symbol in unowned:
+                pipe.exists(lease_key(symbol))
+            results = iter(await pipe.execute())
+        self._interested = wanted
+        for _ in range(len(wanted) + len(withdrawn) + 1):  # interest and this node's load: nothing to read
+            next(results)
+        loads = Loads.parse(next(results))
+        renewals = {s: (next(results), next(results), next(results)) for s in owned}
+        interest = {s: [m.decode() for m in (next(results), next(results))[1]] for s in [*owned, *unowned]}
+        taken = {s: bool(next(results)) for s in unowned}
+        for symbol, (renewed, latest_kept, history_kept) in renewals.items():  # held since: only ticks drop leases
+            await self._keep_or_give_back(symbol, owned[symbol], renewed, latest_kept and history_kept,
+                                          interest[symbol])
+        for symbol in unowned:
+            if (want := prices.wants.get(symbol)) is not None and want.lease is None and want.viewers > 0:
+                await self._maybe_own(symbol, want, taken[symbol], interest[symbol], loads)
+        for symbol, want in list(prices.wants.items()):
+            if want.viewers == 0 and want.lease is None and want.solo:
+                self.solo.close(symbol, want, 'no viewer here any more')
+        await self._even_out(loads, interest)
+
+    def _load(self, owned: int) -> int:
+        """What this node tells others it owns; a node with no room for another tab says it is full."""
+        full = len(self._prices.local.symbols) >= self._prices.settings.max_symbols
+        return FULL if full else owned
+
+    async def _keep_or_give_back(self, symbol: str, want: Want, renewed: object, kept: bool,
+                                 interested: list[str]) -> None:
+        assert want.lease is not None
+        term = want.lease.fence
+        if not want.lease.renewed(renewed) and not await want.lease.acquire(want.fence):
+            self.renewals_failed += 1
+            self.solo.lost(symbol, want, 'its lease was taken by another node')
+            return
+        want.fence = want.lease.fence
+        if not interested:
             await self._give_back(symbol, want)
+        elif want.lease.fence != term or not kept:
+            # A new term, or a store that lost our keys (restarted empty, flushed): write everything again.
+            self._prices.republish(want)
+
+    async def _maybe_own(self, symbol: str, want: Want, taken: bool, interested: list[str], loads: Loads) -> None:
+        if taken:
+            want.unowned_since = None
+            self.solo.expiring(symbol, want)
+            return
+        if want.unowned_since is None:
+            want.unowned_since = time.monotonic()
+        mine = sum(1 for w in self._prices.wants.values() if w.lease is not None)
+        if should_take(self._prices.node_id, mine, interested, loads, time.monotonic() - want.unowned_since):
+            await self._try_to_own(symbol, want)
+
+    async def _even_out(self, loads: Loads, interest: dict[str, list[str]]) -> None:
+        """Hand one symbol to a much less loaded interested node, at most every HANDOVER_EVERY_S."""
+        if time.monotonic() - self._handed_over_at < HANDOVER_EVERY_S:
+            return
+        owned = {s: interest.get(s, []) for s, w in self._prices.wants.items() if w.lease is not None}
+        if (choice := to_hand_over(self._prices.node_id, owned, loads)) is None:
+            return
+        symbol, to = choice
+        want = self._prices.wants[symbol]
+        assert want.lease is not None
+        lease = want.lease
+        self._prices.disown(want)
+        await lease.release()
+        self._handed_over_at = time.monotonic()
+        want.solo, want.solo_until, want.unowned_since = True, time.monotonic() + self._ttl, time.monotonic()
+        log.info('%s: node %s hands it over to less loaded node %s (%d against %d); its tab closes when %s speaks',
+                 symbol, self._prices.node_id, to, len(owned), loads.of(to), to)
 
     async def _try_to_own(self, symbol: str, want: Want) -> None:
         local = self._prices.local
-        if len(local.symbols) >= self._prices.settings.max_symbols:
-            if not await self._prices.redis.exists(lease_key(symbol)):
-                self._prices.set_waiting(want, 'Waiting for a node with room for it: this one watches its limit '
-                                               f'of {self._prices.settings.max_symbols} symbols.')
+        if not want.solo and len(local.symbols) >= self._prices.settings.max_symbols:
+            self._prices.set_waiting(want, 'Waiting for a node with room for it: this one watches its limit '
+                                           f'of {self._prices.settings.max_symbols} symbols.')
             return
         lease = Lease(self._prices.redis, symbol, self._ttl)
-        if not await lease.acquire():
+        if not await lease.acquire(want.fence):
+            self.solo.expiring(symbol, want)
             return
-        try:
-            local.subscribe(symbol)
-        except TooManySymbols:  # raced with another take-over of ours: give it straight back
-            await lease.release()
-            return
-        want.lease, want.fence = lease, lease.fence
+        if not want.solo:
+            try:
+                local.subscribe(symbol)
+            except TooManySymbols:  # raced with another take-over of ours: give it straight back
+                await lease.release()
+                return
+        want.lease, want.fence, want.solo, want.solo_until, want.unowned_since = lease, lease.fence, False, None, None
         log.info('%s: owned by node %s now (fence %d)', symbol, self._prices.node_id, lease.fence)
-        current = local.entry(symbol)
-        assert current is not None
-        values = current.values()
-        self._prices.show(want, values, self._prices.node_id)
-        self._prices.publish(want, values)  # so followers see the new owner's state at once
+        self._prices.republish(want)  # so followers see the new owner's state at once
 
     async def _give_back(self, symbol: str, want: Want) -> None:
         """No node wants it: close the tab and let the cluster forget the price."""
         assert want.lease is not None
         lease, want.lease = want.lease, None
-        self._prices.local.unsubscribe(symbol)
+        self._prices.local.unsubscribe(symbol)  # its engine deletes the latest value after its last publish
         await self._prices.redis.delete(latest_key(symbol), history_key(symbol))
         await lease.release()
         log.info('%s: no node wants it any more; node %s closed its tab', symbol, self._prices.node_id)
         if want.viewers == 0:
             self._prices.forget(symbol)
 
-    def _lose(self, symbol: str, want: Want, why: str) -> None:
-        want.lease = None
-        self._prices.local.unsubscribe(symbol)  # at once: two tabs for one symbol is what leases prevent
-        log.warning('%s: node %s lost it (%s) and closed its tab', symbol, self._prices.node_id, why)
-        if want.viewers == 0:
-            self._prices.forget(symbol)
-        else:
-            self._prices.set_waiting(want, 'Moving to another node…')
-
-    def _drop_expired_leases(self) -> None:
-        """Redis cannot be asked: a lease not renewed for a whole ttl may be another node's by now."""
-        now = time.monotonic()
-        for symbol, want in list(self._prices.wants.items()):
-            if want.lease is not None and now - want.lease.renewed_at > self._ttl:
-                self.renewals_failed += 1
-                self._lose(symbol, want, 'the cluster store was unreachable for longer than the lease')
+    # --- shutdown ------------------------------------------------------------------------------------
 
     async def give_back_everything(self) -> None:
         """On shutdown: withdraw every interest and lease of this node."""
-        for symbol, want in list(self._prices.wants.items()):
+        for want in list(self._prices.wants.values()):
             if want.lease is not None:
                 await want.lease.release()
                 want.lease = None

@@ -2,21 +2,21 @@
 
 Prices and the series' current bar reach followers in every message (wire.PriceMessage); what a message
 cannot carry is the day before the follower arrived. So the owner writes a snapshot (every bar, the last
-15 minutes of prices) at most every HISTORY_SHARE_S and whenever its page's series loads, in the same
-round trip as a message; a follower reads it when it starts following, and again when messages show the
+15 minutes of prices) at most every HISTORY_SHARE_S and whenever its page's series loads; a follower reads it when it starts following, and again when messages show the
 owner has a series it has not drawn.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from typing import Callable
+from typing import Callable, Protocol
 
 import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from scraper.history import PriceHistory
+from market.history import PriceHistory
 
 from .wire import history_key
 
@@ -25,13 +25,26 @@ log = logging.getLogger(__name__)
 HISTORY_SHARE_S = 10.0
 HISTORY_TICKS_SHARED_S = 900.0
 SeriesListener = Callable[[str, PriceHistory], None]
+RETRY_S = 0.5
+
+
+class StoreState(Protocol):
+    """What the writer needs to know of the store: the coordinator answers it."""
+    latest_ttl_ms: int
+
+    @property
+    def degraded(self) -> bool: ...
 
 
 class HistoryShare:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, owned: Callable[[str], bool], store: StoreState) -> None:
         self._redis = redis
+        self._owned = owned  # is this node the symbol's owner (and so its history's writer) now?
+        self._store = store
+        self._ttl_ms = store.latest_ttl_ms
         self._shared_at: dict[str, float] = {}  # owned symbol -> when its snapshot was last written
         self._reading: set[str] = set()
+        self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self.listeners: list[SeriesListener] = []
 
     def loaded(self, symbol: str, history: PriceHistory) -> None:
@@ -40,13 +53,34 @@ class HistoryShare:
         for listener in self.listeners:
             listener(symbol, history)
 
-    def due(self, symbol: str, history: PriceHistory) -> bytes | None:
-        """The snapshot to write with the message being published, if one is due."""
+    def share_if_due(self, symbol: str, history: PriceHistory) -> None:
+        """An owned symbol changed: write its snapshot if the last is HISTORY_SHARE_S old (or `forget` ran)."""
         now = time.time()
-        if now - self._shared_at.get(symbol, 0.0) < HISTORY_SHARE_S:
-            return None
-        self._shared_at[symbol] = now
-        return orjson.dumps(history.snapshot(now - HISTORY_TICKS_SHARED_S))
+        if now - self._shared_at.get(symbol, 0.0) >= HISTORY_SHARE_S:
+            self._shared_at[symbol] = now
+            self._outbox.put_nowait((symbol, orjson.dumps(history.snapshot(now - HISTORY_TICKS_SHARED_S))))
+
+    async def write(self) -> None:
+        """The one writer of this node's snapshots: newest per symbol, retried until the store takes it."""
+        unsent: dict[str, bytes] = {}
+        while True:
+            if not unsent:
+                symbol, snapshot = await self._outbox.get()
+                unsent[symbol] = snapshot
+            while not self._outbox.empty():
+                symbol, snapshot = self._outbox.get_nowait()
+                unsent[symbol] = snapshot
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for symbol, snapshot in unsent.items():
+                        pipe.set(history_key(symbol), snapshot, px=self._ttl_ms)
+                    await pipe.execute()
+                unsent.clear()
+            except (RedisError, OSError) as error:
+                if not self._store.degraded:  # degraded: logged once; the rejoin writes everything again
+                    log.warning('%d history snapshots not written yet, retrying: %s', len(unsent), error)
+                await asyncio.sleep(RETRY_S)
+            unsent = {s: h for s, h in unsent.items() if self._owned(s)}
 
     def forget(self, symbol: str) -> None:
         self._shared_at.pop(symbol, None)

@@ -1,7 +1,7 @@
-"""`python -m cluster run N`: Valkey, a replica for --demo, N app nodes and HAProxy, started and stopped as one."""
+"""`python -m cluster run N`: Valkey (--ha: with a replica and sentinels), a replica for --demo, N app nodes and
+HAProxy, started and stopped as one; a piece of Valkey that dies is started again (see keeper.py)."""
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import secrets
@@ -11,17 +11,28 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Iterator
 
-from .processes import ROOT, ManagedProcess, ServerError, describe_exit, free_port, port_is_free, sweep
-from .servers import NODE_MARKER, Backend, HAProxy, NodeProcess, ReplicaProcess, ValkeyServer, haproxy_config
+from replica.search import SEARCH_PATH
+
+from .keeper import StoreKeeper
+from .processes import (
+    ROOT,
+    STOP_SIGNALS,
+    ManagedProcess,
+    ServerError,
+    describe_exit,
+    free_port,
+    port_is_free,
+    signals_held,  # noqa: F401  (bench/cluster_stack.py imports it from here)
+    sweep,
+)
+from .servers import NODE_MARKER, Backend, HAProxy, NodeProcess, ReplicaProcess, haproxy_config
 from .wire import redacted
 
 log = logging.getLogger('cluster')
 
 # Set in every piece's environment, inherited by their children: how orphans of a killed piece are found.
 MARKER = 'CRYPTOTRACKER_CLUSTER'
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,9 @@ class ClusterPlan:
     first_node_port: int | None = None  # None: port+1 onwards; 0: free ports
     demo: bool = False
     redis_url: str | None = None  # an existing Redis; None: start a Valkey
+    redis_sentinels: str | None = None  # or existing sentinels, HOST:PORT,..., naming the primary redis_master
+    redis_master: str = 'tracker'
+    ha: bool = False  # start a primary, a replica and three sentinels rather than one Valkey
     without_redis: bool = False  # nodes that share nothing, for an app without cluster mode
     node_args: tuple[str, ...] = ()
     state_dir: Path | None = None
@@ -60,58 +74,51 @@ class Shutdown(Exception):
         super().__init__(signal.Signals(signum).name)
 
 
-@contextlib.contextmanager
-def signals_held() -> Iterator[None]:
-    """Defer SIGINT/SIGTERM: a Shutdown raised inside Popen could orphan the child it was creating."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-
-
 @dataclass
 class Cluster:
     plan: ClusterPlan
-    valkey: ValkeyServer | None = None
+    store: StoreKeeper | None = None
     replica: ReplicaProcess | None = None
     nodes: list[NodeProcess] = field(default_factory=list)
     haproxy: HAProxy | None = None
     cluster_id: str = field(default_factory=lambda: secrets.token_hex(8))
+    _reported: set[int] = field(default_factory=set)  # pids already logged as dead
 
     def pieces(self) -> list[ManagedProcess]:
         """In stopping order: the door first, then the nodes (their viewers are gone), then what they use."""
-        return [p for p in (self.haproxy, *self.nodes, self.replica, self.valkey) if p is not None]
+        store = self.store.pieces() if self.store else []
+        return [p for p in (self.haproxy, *self.nodes, self.replica, *store) if p is not None]
 
     def start(self) -> None:
         os.environ[MARKER] = self.cluster_id
         deadline = time.monotonic() + self.plan.start_timeout
         self.plan.directory().mkdir(parents=True, exist_ok=True)
-        redis_url = self._start_redis()
+        store = self._start_redis(deadline)
         node_args = [*self.plan.node_args, *self._start_replica()]
-        self._start_nodes(node_args, redis_url, deadline)
+        self._start_nodes(node_args, store, deadline)
         self._start_haproxy()
         shown = 'localhost' if self.plan.host in ('0.0.0.0', '::', '127.0.0.1', '') else self.plan.host
         nodes = f'{len(self.nodes)} node' + ('s' if len(self.nodes) > 1 else '')
         print(f'Cluster of {nodes} on http://{shown}:{self.plan.port}', flush=True)
 
     def _start(self, piece: ManagedProcess, timeout: float | None = None) -> None:
-        with signals_held():
-            piece.spawn()
+        piece.spawn()
         piece.wait_ready(timeout)
 
-    def _start_redis(self) -> str | None:
-        if self.plan.without_redis:
+    def _start_redis(self, deadline: float) -> dict[str, str]:
+        """How the nodes reach the store: NodeProcess keyword arguments (none: no store)."""
+        plan = self.plan
+        if plan.without_redis:
             log.info('no Redis: every node keeps its own prices')
-            return None
-        if self.plan.redis_url:
-            log.info('redis: using %s, started elsewhere', redacted(self.plan.redis_url))
-            return self.plan.redis_url
-        self.valkey = ValkeyServer(self.plan.directory())
-        self._start(self.valkey)
-        log.info('valkey: %s (pid %d, %s, log %s)', self.valkey.url, self.valkey.pid, self.valkey.binary,
-                 self.valkey.log_path)
-        return self.valkey.url
+            return {}
+        if plan.redis_url:
+            log.info('redis: using %s, started elsewhere', redacted(plan.redis_url))
+            return {'redis_url': plan.redis_url}
+        if plan.redis_sentinels:
+            log.info('redis: primary %r of sentinels %s, started elsewhere', plan.redis_master, plan.redis_sentinels)
+            return {'sentinels': plan.redis_sentinels, 'master': plan.redis_master}
+        self.store = StoreKeeper(plan.directory(), ha=plan.ha, master=plan.redis_master)
+        return self.store.start(max(1.0, deadline - time.monotonic()))
 
     def _start_replica(self) -> list[str]:
         if not self.plan.demo:
@@ -119,18 +126,17 @@ class Cluster:
         self.replica = ReplicaProcess(self.plan.directory())
         self._start(self.replica)
         log.info('replica: %s (pid %d, log %s)', self.replica.url, self.replica.pid, self.replica.log_path)
-        return ['--tradingview-url', self.replica.url]
+        return ['--tradingview-url', self.replica.url, '--symbol-search-url', self.replica.url + SEARCH_PATH]
 
-    def _start_nodes(self, args: list[str], redis_url: str | None, deadline: float) -> None:
+    def _start_nodes(self, args: list[str], store: dict[str, str], deadline: float) -> None:
         env: dict[str, str | None] = {'STORAGE_SECRET': _storage_secret(), 'DEMO': None, 'NODE_ID': None}
-        if redis_url is None:
-            env['REDIS_URL'] = None
+        if not store:
+            env.update(REDIS_URL=None, REDIS_SENTINEL=None, REDIS_MASTER=None)
         state = self.plan.directory()
-        self.nodes = [NodeProcess(backend.name, backend.port, state, args, redis_url, env)
+        self.nodes = [NodeProcess(backend.name, backend.port, state, args, env=env, **store)
                       for backend in self.plan.backends()]
         for node in self.nodes:  # all at once: each spends seconds importing and launching Chromium
-            with signals_held():
-                node.spawn()
+            node.spawn()
         for node in self.nodes:
             node.wait_ready(max(1.0, deadline - time.monotonic()))
             log.info('%s: %s (pid %d, log %s)', node.name, node.url, node.pid, node.log_path)
@@ -143,28 +149,41 @@ class Cluster:
                  ' '.join(b.name for b in backends), self.haproxy.pid, self.haproxy.config_path)
 
     def supervise(self) -> int:
-        """Block until a stop signal (raised as Shutdown) or until nothing is left; log each piece that dies."""
+        """Block until a stop signal (raised as Shutdown) or until nothing is left; log each piece that dies.
+        A dead piece of Valkey is started again by the keeper; the rest stay down (a node's viewers move on)."""
         with selectors.DefaultSelector() as selector:
-            for piece in self.pieces():
-                try:
-                    selector.register(os.pidfd_open(piece.pid), selectors.EVENT_READ, piece)
-                except ProcessLookupError:  # died, and was reaped, since it started
-                    self._died(piece)
             try:
-                while selector.get_map():
-                    for key, _ in selector.select():
+                while self._watch(selector) or (self.store and self.store.pending()):
+                    for key, _ in selector.select(timeout=1.0):
                         selector.unregister(key.fd)
                         os.close(key.fd)
                         self._died(key.data)
+                    if self.store:
+                        self.store.tick()
             finally:
                 for key in list(selector.get_map().values()):
                     os.close(key.fd)
         log.error('every piece of the cluster has exited')
         return 1
 
+    def _watch(self, selector: selectors.BaseSelector) -> bool:
+        """Watch every piece started since the last call (first all, then those the keeper restarted)."""
+        watched = {key.data.pid for key in selector.get_map().values()}
+        for piece in self.pieces():
+            if piece.pid is None or piece.pid in watched or piece.pid in self._reported:
+                continue
+            try:
+                selector.register(os.pidfd_open(piece.pid), selectors.EVENT_READ, piece)
+            except ProcessLookupError:  # died, and was reaped, since it started
+                self._died(piece)
+        return bool(selector.get_map())
+
     def _died(self, piece: ManagedProcess) -> None:
+        self._reported.add(piece.pid)
         log.error('%s exited unexpectedly (%s); the rest keep running (log %s)', piece.name,
                   describe_exit(piece.process.wait()), piece.log_path)
+        if self.store and self.store.owns(piece):
+            self.store.died(piece)
         if not isinstance(piece, NodeProcess):
             return
         if orphans := sweep({MARKER: self.cluster_id, NODE_MARKER: piece.name}):  # its Chromium, if it stayed
@@ -175,7 +194,9 @@ class Cluster:
         if self.haproxy:
             self._stop([self.haproxy])
         self._stop(self.nodes)  # together: every Chromium closes at the same time
-        self._stop([p for p in (self.replica, self.valkey) if p])
+        self._stop([self.replica] if self.replica else [])
+        if self.store:
+            self.store.stop()  # the sentinels first: stopping the primary must start no failover
         if pieces and (orphans := sweep({MARKER: self.cluster_id})):
             log.warning('stopped %d leftover process(es)', len(orphans))
 
@@ -215,7 +236,7 @@ def check_ports(plan: ClusterPlan) -> None:
 def run(plan: ClusterPlan) -> int:
     """Start everything, keep it running until SIGINT/SIGTERM, then stop everything; the exit code."""
     cluster = Cluster(plan)
-    for signum in _STOP_SIGNALS:
+    for signum in STOP_SIGNALS:
         signal.signal(signum, _raise_shutdown)
     try:
         check_ports(plan)
@@ -228,7 +249,7 @@ def run(plan: ClusterPlan) -> int:
         log.error('%s', problem)
         return 1
     finally:
-        for signum in _STOP_SIGNALS:  # from here on a signal must not interrupt the stopping
+        for signum in STOP_SIGNALS:  # from here on a signal must not interrupt the stopping
             signal.signal(signum, _already_stopping)
         cluster.stop()
         log.info('cluster stopped')

@@ -1,47 +1,70 @@
-"""One symbol's lease, as the node that owns it holds it: redis-py's Lock plus a fencing number.
+"""One symbol's lease, as the node that owns it holds it: a token under a key that expires, plus a fencing number.
 
-The Lock is `SET key token NX PX ttl` to take it and compare-token Lua scripts to renew and release it; it
-does not renew by itself, so the owner's tick calls `renew` well within the ttl.
+Taking it is `SET key token NX PX ttl`; renewing and giving it back compare the token first (Lua), so a node
+never extends or deletes another node's lease. It does not renew by itself: the coordinator renews all of a
+node's leases in ONE pipeline per tick, because on a loop busy with thousands of viewers every round trip
+waits behind their sends, and one round trip per lease made renewals late enough to lose leases under load.
 """
 from __future__ import annotations
 
+import secrets
 import time
 
 from redis.asyncio import Redis
-from redis.exceptions import LockNotOwnedError
+from redis.asyncio.client import Pipeline
 
 from .wire import fence_key, lease_key
+
+# Each new term's fence: above the stored counter, above `floor`, so it only ever grows.
+NEXT_FENCE = '''
+local fence = redis.call('INCR', KEYS[1])
+local floor = tonumber(ARGV[1])
+if fence <= floor then
+    fence = floor + 1
+    redis.call('SET', KEYS[1], fence)
+end
+return fence
+'''
+RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
+RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
 
 class Lease:
     def __init__(self, redis: Redis, symbol: str, ttl: float) -> None:
         self._redis = redis
-        self._symbol = symbol
-        # thread_local=False: the token must be the same for every task of this node's loop.
-        self._lock = redis.lock(lease_key(symbol), timeout=ttl, blocking=False, thread_local=False)
+        self.key = lease_key(symbol)
+        self._fence_key = fence_key(symbol)
+        self._ttl_ms = int(ttl * 1000)
+        self._token = secrets.token_hex(16)
+        self._next_fence = redis.register_script(NEXT_FENCE)
+        self._renew = redis.register_script(RENEW)
+        self._release = redis.register_script(RELEASE)
         self.fence = 0
         self.renewed_at = 0.0  # time.monotonic() of the last success
 
-    async def acquire(self) -> bool:
-        """Take the lease if no live node holds it; each new term gets a higher fencing number."""
-        if not await self._lock.acquire():
+    async def acquire(self, floor: int = 0) -> bool:
+        """Take the lease if no live node holds it; each new term gets a higher fencing number.
+
+        The number is at least the clock in milliseconds and above `floor` (the highest this node has seen):
+        a store that came back empty would otherwise count from 1 again, and followers would drop every
+        message of the new owner as stale. Terms are seconds apart, far more than clocks differ.
+        """
+        if not await self._redis.set(self.key, self._token, nx=True, px=self._ttl_ms):
             return False
-        self.fence = int(await self._redis.incr(fence_key(self._symbol)))
+        floor = max(floor, self.fence, int(time.time() * 1000))
+        self.fence = int(await self._next_fence(keys=[self._fence_key], args=[floor]))
         self.renewed_at = time.monotonic()
         return True
 
-    async def renew(self) -> bool:
-        """False once another node holds it. Raises RedisError when Redis cannot be asked."""
-        try:
-            await self._lock.reacquire()
-        except LockNotOwnedError:
-            # Expired, or Redis came back empty: it is ours again only if nobody else took it meanwhile.
-            return await self.acquire()
-        self.renewed_at = time.monotonic()
-        return True
+    async def renew_in(self, pipe: Pipeline) -> None:
+        """Add the renewal to `pipe`; its result goes to `renewed`."""
+        await self._renew(keys=[self.key], args=[self._token, self._ttl_ms], client=pipe)
+
+    def renewed(self, result: object) -> bool:
+        """False: the key is gone (expired, or a store that lost it) or another node's."""
+        if result:
+            self.renewed_at = time.monotonic()
+        return bool(result)
 
     async def release(self) -> None:
-        try:
-            await self._lock.release()
-        except LockNotOwnedError:
-            pass  # expired already: nothing of ours to give back
+        await self._release(keys=[self.key], args=[self._token])

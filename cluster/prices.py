@@ -13,25 +13,24 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-
 from nicegui import binding
 from redis.exceptions import RedisError
 
+from market.entry import Status
+from market.history import PriceHistory
+from market.symbols import InvalidSymbol, normalize_symbol, sort_key
 from prices import LivePrice, LocalPrices, PriceListener
-from scraper.browser import BrowserHealth
-from scraper.history import PriceHistory
-from scraper import Settings, Status, normalize_symbol, sort_key
-from scraper.symbols import InvalidSymbol
+from scraper.engine_messages import BrowserHealth
+from settings import Settings
 
 from . import store_link
 from .bus import PriceBus
-from .history_share import HistoryShare
 from .coordinator import Coordinator
+from .history_share import HistoryShare
 from .lease import Lease
-from .wire import PriceMessage, channel, history_key, latest_key
+from .wire import PriceMessage, latest_key
 
 log = logging.getLogger(__name__)
-PUBLISH_RETRY_S = 0.5
 
 
 @dataclass
@@ -42,6 +41,10 @@ class Want:
     lease: Lease | None = None  # held while this node's Chromium watches it
     fence: int = 0  # the highest fencing number seen for it: lower ones come from an owner that lost it
     owner: str | None = None  # the node whose values `price` shows
+    # Watched by this node's own tab WITHOUT the lease: while the store is away, or until a new owner speaks.
+    solo: bool = False
+    solo_until: float | None = None  # time.monotonic() by which that owner must have spoken
+    unowned_since: float | None = None  # time.monotonic() since when no node holds its lease
 
 
 class ClusterPrices:
@@ -56,11 +59,9 @@ class ClusterPrices:
         self.coordinator = Coordinator(self)
         self._price_listeners: list[PriceListener] = []
         self._hop_listeners: list[Callable[[float], None]] = []
-        self.histories = HistoryShare(self.redis)
-        self._outbox: asyncio.Queue[tuple[str, str, bytes | None]] = asyncio.Queue()
+        self.histories = HistoryShare(self.redis, self._owned, self.coordinator)
         self._tasks: list[asyncio.Task] = []
         self._chores: set[asyncio.Task] = set()  # short-lived Redis calls made for the UI's synchronous calls
-        self.published = 0
         self.stale_dropped = 0
         self.local.on_change(self._local_changed)
         self.local.on_series(self._local_series)
@@ -71,7 +72,7 @@ class ClusterPrices:
         await self.local.start()
         self._tasks = [asyncio.create_task(self.bus.run(), name='cluster price bus'),
                        asyncio.create_task(self.coordinator.run(), name='cluster coordinator'),
-                       asyncio.create_task(self._publish_loop(), name='cluster publisher')]
+                       asyncio.create_task(self.histories.write(), name='cluster history writer')]
         log.info('node %s: cluster mode on %s', self.node_id, store_link.describe(self.settings))
 
     async def stop(self) -> None:
@@ -108,7 +109,7 @@ class ClusterPrices:
         want.viewers -= 1
         if want.viewers == 0:
             self.coordinator.kick()  # withdraw interest now, so the owner learns within a tick
-            if want.lease is None:
+            if want.lease is None and not want.solo:  # a solo tab is closed by the coordinator
                 self.forget(want.price.symbol)
 
     def entry(self, raw_symbol: str) -> LivePrice | None:
@@ -152,10 +153,14 @@ class ClusterPrices:
 
     def cluster_health(self) -> dict[str, Any]:
         owned = [s for s, want in self.wants.items() if want.lease is not None]
+        since = self.coordinator.degraded_since
         return {'node': self.node_id, 'mode': 'cluster', 'redis_reachable': self.coordinator.redis_up and self.bus.up,
+                'degraded': since is not None, 'degraded_since': since,
+                'degraded_seconds': round(self.coordinator.degraded_for(), 3),
+                'solo_tabs': sum(1 for w in self.wants.values() if w.solo),
                 'symbols_owned': len(owned), 'symbols_followed': sum(1 for w in self.wants.values()
                                                                      if w.lease is None and w.viewers > 0),
-                'lease_renewals_failed': self.coordinator.renewals_failed, 'messages_published': self.published,
+                'lease_renewals_failed': self.coordinator.renewals_failed, 'messages_published': self.local.published,
                 'messages_received': self.bus.received, 'stale_messages_dropped': self.stale_dropped}
 
     # --- showing values, whoever owns the symbol -------------------------------------------------------
@@ -178,60 +183,45 @@ class ClusterPrices:
         if want.price.status != Status.ERROR.value and want.price.message != message:
             want.price.set_status(Status.RECONNECTING, message)
 
-    # --- owned: local changes go out ---------------------------------------------------------------------
+    # --- owned: the engine publishes every change (engine_publisher.py); history snapshots go from here ------
 
     def _local_changed(self, symbol: str, values: dict[str, Any]) -> None:
         want = self.wants.get(symbol)
-        if want is None or want.lease is None:
+        if want is None or (want.lease is None and not want.solo):
             return
         self.show(want, values, self.node_id)
-        self.publish(want, values)
+        if want.lease is not None:
+            self._share_history(want)
 
     def _local_series(self, symbol: str, history: PriceHistory) -> None:
         want = self.wants.get(symbol)
-        if want is None or want.lease is None:
+        if want is None or (want.lease is None and not want.solo):
             return
         want.price.apply_series(history.bars(), history.resolution)
         self.histories.loaded(symbol, want.price.history)
-        self.publish(want, want.price.values())  # shares it now: a node may start following before any change
+        if want.lease is not None:
+            self._share_history(want)  # now: a node may start following before the next change
 
-    def publish(self, want: Want, values: dict[str, Any]) -> None:
+    def republish(self, want: Want) -> None:
+        """A new term, or a store that lost our keys: the engine publishes under this term's fence from now on,
+        and the whole state (latest value, history) is written again."""
         assert want.lease is not None
         symbol = want.price.symbol
-        message = PriceMessage(want.lease.fence, self.node_id, values, time.time())
-        self._outbox.put_nowait((symbol, message.encode(), self.histories.due(symbol, want.price.history)))
+        self.local.publish_as(symbol, want.lease.fence)
+        self.local.republish(symbol)
+        self.histories.forget(symbol)
+        self._share_history(want)
 
-    async def _publish_loop(self) -> None:
-        """One writer, so messages leave in the order they were made; what piled up goes in one round trip.
+    def _owned(self, symbol: str) -> bool:
+        return (want := self.wants.get(symbol)) is not None and want.lease is not None
 
-        A batch that fails is sent again, newest message per symbol only (each carries the whole state), until
-        Redis takes it: followers re-read the latest value when THEY reconnect, which may be before this
-        node's first publish after the outage, so a dropped message would leave them stale until the next
-        change.
-        """
-        unsent: dict[str, tuple[str, bytes | None]] = {}  # symbol -> its newest message, its newest history
-        while True:
-            if not unsent:
-                symbol, message, history = await self._outbox.get()
-                unsent[symbol] = (message, history)
-            while not self._outbox.empty():
-                symbol, message, history = self._outbox.get_nowait()
-                unsent[symbol] = (message, history or unsent.get(symbol, ('', None))[1])
-            try:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for symbol, (message, history) in unsent.items():
-                        pipe.set(latest_key(symbol), message, px=self.coordinator.latest_ttl_ms)
-                        if history is not None:
-                            pipe.set(history_key(symbol), history, px=self.coordinator.latest_ttl_ms)
-                        pipe.publish(channel(symbol), message)
-                    await pipe.execute()
-                self.published += len(unsent)
-                unsent.clear()
-            except (RedisError, OSError) as error:
-                log.warning('node %s: %d price messages not published yet, retrying: %s', self.node_id,
-                            len(unsent), error)
-                await asyncio.sleep(PUBLISH_RETRY_S)
-            unsent = {s: m for s, m in unsent.items() if (w := self.wants.get(s)) is not None and w.lease is not None}
+    def disown(self, want: Want) -> None:
+        """This node no longer holds the lease: its engine stops publishing the symbol at once."""
+        want.lease = None
+        self.local.publish_as(want.price.symbol, None)
+
+    def _share_history(self, want: Want) -> None:
+        self.histories.share_if_due(want.price.symbol, want.price.history)
 
     # --- followed: messages come in ---------------------------------------------------------------------
 
@@ -254,6 +244,7 @@ class ClusterPrices:
             return
         want.fence = message.fence
         self.show(want, message.values, message.node)
+        self.coordinator.solo.owner_spoke(symbol, want, self.coordinator.degraded)
         if self.histories.behind(symbol, want.price.history, message.values.get('bar')):
             self._chore(self.histories.read(symbol, self._followed_history), f'read history of {symbol}')
 
@@ -266,9 +257,9 @@ class ClusterPrices:
         want = self.wants.get(symbol)
         return want.price.history if want is not None and want.lease is None else None
 
-    async def reread(self, symbol: str, new_epoch: bool = False) -> None:
-        """Show the last published value at once (cache-first across the cluster). `new_epoch`: after a
-        reconnect Redis may have restarted empty and numbers its fences anew, so its fence is the new floor."""
+    async def reread(self, symbol: str) -> None:
+        """Show the last published value at once (cache-first across the cluster). Fences only grow, even
+        across a store that restarted empty (lease.py), so the usual check keeps a stale value out."""
         try:
             raw = await self.redis.get(latest_key(symbol))
         except (RedisError, OSError):
@@ -277,14 +268,15 @@ class ClusterPrices:
         message = PriceMessage.decode(raw) if raw is not None else None
         if want is None or want.lease is not None or message is None:
             return
-        if new_epoch:
-            want.fence = message.fence
         self._accept(symbol, message)
+
+    def reread_soon(self, symbol: str) -> None:
+        self._chore(self.reread(symbol), f'reread {symbol}')
 
     async def _reread_all(self) -> None:
         for symbol, want in list(self.wants.items()):
             if want.lease is None:
-                await self.reread(symbol, new_epoch=True)
+                await self.reread(symbol)
 
     # --- helpers -------------------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """One child process per server: started against a readiness deadline, stopped with nothing left behind."""
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -10,7 +11,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import psutil
 
@@ -22,6 +23,19 @@ try:  # looked up here: between fork and exec the child should do as little as p
     _prctl = ctypes.CDLL(None, use_errno=True).prctl
 except (OSError, AttributeError):  # not Linux
     _prctl = None
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Defer SIGINT/SIGTERM: a launcher's Shutdown raised inside Popen could orphan the child it was creating."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class ServerError(RuntimeError):
@@ -53,7 +67,7 @@ def port_accepts(host: str, port: int) -> bool:
 
 
 def _in_child() -> None:
-    # A launcher holds SIGINT/SIGTERM while it spawns (see launch.py); the mask is inherited, so clear it.
+    # SIGINT/SIGTERM are held while a server is spawned (see `spawn`); the mask is inherited, so clear it.
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
     # If the parent is killed outright (SIGKILL, OOM), the server still gets the SIGTERM a stop() would send.
     if _prctl is not None:
@@ -145,9 +159,10 @@ class ManagedProcess:
             self._log_offset = log_file.tell()  # tails show this run only, the file keeps every run
             setup = _in_child if threading.current_thread() is threading.main_thread() else _in_child_of_a_thread
             # Its own session: a Ctrl+C in the terminal reaches the launcher alone, which stops pieces in order.
-            self.process = subprocess.Popen(self.command(), cwd=ROOT, env=self.environment(),
-                                            stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                                            start_new_session=True, preexec_fn=setup)
+            with signals_held():
+                self.process = subprocess.Popen(self.command(), cwd=ROOT, env=self.environment(),
+                                                stdin=subprocess.DEVNULL, stdout=log_file,
+                                                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=setup)
 
     def wait_ready(self, timeout: float | None = None) -> None:
         """Return once `ready()`; on an exit or the deadline stop everything started and raise ServerError."""
@@ -197,6 +212,18 @@ class ManagedProcess:
     def stop(self, timeout: float | None = None) -> int | None:
         self.terminate()
         return self.wait_stopped(timeout)
+
+    def kill(self) -> int | None:
+        """SIGKILL, as a crash or the OOM killer ends it: nothing of its own is flushed or closed. Children it
+        leaves (Valkey's AOF rewrite, a node's Chromium) get the time to end by themselves, then are stopped."""
+        if self.process is None:
+            return None
+        leftovers = _descendants(self.process.pid)
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        kill_all(leftovers)
+        return self.process.returncode
 
     def log_tail(self, lines: int = 30) -> str:
         try:

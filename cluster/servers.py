@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -39,37 +40,89 @@ def haproxy_binary() -> str:
 
 
 class ValkeyServer(ManagedProcess):
-    """A throwaway Valkey on 127.0.0.1 that keeps nothing on disk; `restart()` keeps its port."""
+    """A Valkey on 127.0.0.1 whose data outlives it: an append-only file in `dir`, fsynced every second.
 
-    def __init__(self, state_dir: Path, port: int | None = None) -> None:
-        super().__init__('valkey', state_dir / 'valkey.log', port or free_port())
-        self.dir = state_dir / 'valkey'
+    A write is in the kernel before Valkey answers it, so a SIGKILL of Valkey loses nothing it acknowledged;
+    only an OS crash or power cut can lose the last second. For tests: `restart()` is a crash and its
+    supervisor (SIGKILL, then start again from its own files), `restart_empty()` a flushed or replaced server,
+    `pause()` a hung one (SIGSTOP: connections are accepted, nothing is answered) until `resume()`.
+    """
+
+    def __init__(self, state_dir: Path, port: int | None = None, *, name: str = 'valkey',
+                 data_dir: Path | None = None, replica_of: str | None = None) -> None:
+        super().__init__(name, state_dir / f'{name}.log', port or free_port())
+        self.dir = data_dir or state_dir / name
         self.binary = valkey_binary()
+        self.replica_of = replica_of  # 'HOST:PORT' of the primary it copies from its next start; None: a primary
+        self.paused = False
 
     @property
     def url(self) -> str:
         return f'redis://127.0.0.1:{self.port}/0'
 
+    @property
+    def address(self) -> str:
+        return f'127.0.0.1:{self.port}'
+
     def command(self) -> list[str]:
         self.dir.mkdir(parents=True, exist_ok=True)
-        # Only live state goes in it (prices, leases), rebuilt from the source: persisting it would only leave
-        # dump files behind.
+        follow = ['--replicaof', *self.replica_of.rsplit(':', 1)] if self.replica_of else []
+        # --save '': the append-only file is the one copy on disk; snapshots would add a second, older one.
+        # A replica's full copy starts at once: by default a primary waits 5 s for other replicas to join in.
         return [self.binary, '--bind', '127.0.0.1', '--port', str(self.port), '--dir', str(self.dir),
-                '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '',
-                '--protected-mode', 'yes']
+                '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no',
+                '--logfile', '', '--protected-mode', 'yes', '--repl-diskless-sync-delay', '0', *follow]
 
     def ready(self) -> bool:
-        try:
-            with socket.create_connection(('127.0.0.1', self.port), timeout=1) as connection:
-                connection.sendall(b'*1\r\n$4\r\nPING\r\n')
-                return connection.recv(64).startswith(b'+PONG')
-        except OSError:
-            return False
+        return valkey_answers(self.port)
 
     def restart(self, timeout: float | None = None) -> ValkeyServer:
-        self.stop()
+        """SIGKILL, then start again on the same port from its own files."""
+        self.kill()
         self.start(timeout)
         return self
+
+    def restart_empty(self, timeout: float | None = None) -> ValkeyServer:
+        """SIGKILL, delete its files, start again on the same port with nothing in it."""
+        self.kill()
+        self.wipe()
+        self.start(timeout)
+        return self
+
+    def wipe(self) -> None:
+        if self.alive:
+            raise ServerError(f'{self.name} is running: stop it before deleting its files')
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def kill(self) -> int | None:
+        self.paused = False  # a stopped process dies of SIGKILL all the same
+        return super().kill()
+
+    def pause(self) -> None:
+        """SIGSTOP: it holds its port and connections and answers nothing, as a hung server or a lost network."""
+        if not self.alive:
+            raise ServerError(f'{self.name} is not running')
+        self.process.send_signal(signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        if self.paused and self.alive:
+            self.process.send_signal(signal.SIGCONT)
+        self.paused = False
+
+    def terminate(self) -> None:
+        self.resume()  # a stopped process would hold SIGTERM until the stop timeout
+        super().terminate()
+
+
+def valkey_answers(port: int, host: str = '127.0.0.1') -> bool:
+    """PING answered with PONG within a second: the server is up and not hung (a replica answers while syncing)."""
+    try:
+        with socket.create_connection((host, port), timeout=1) as connection:
+            connection.sendall(b'*1\r\n$4\r\nPING\r\n')
+            return connection.recv(64).startswith(b'+PONG')
+    except OSError:
+        return False
 
 
 class ReplicaProcess(ManagedProcess):
@@ -101,12 +154,20 @@ class NodeProcess(ManagedProcess):
     stop_timeout = 20  # it closes every tab and Chromium first
 
     def __init__(self, name: str, port: int, state_dir: Path, args: Sequence[str] = (),
-                 redis_url: str | None = None, env: Mapping[str, str | None] | None = None) -> None:
+                 redis_url: str | None = None, env: Mapping[str, str | None] | None = None, *,
+                 sentinels: str | None = None, master: str = 'tracker') -> None:
         super().__init__(name, state_dir / f'{name}.log', port)
+        if redis_url and sentinels:
+            raise ValueError('a node reaches Valkey by a URL or by its sentinels, not both')
         self.args = list(args)
         self.redis_url = redis_url
+        self.sentinels = sentinels  # 'HOST:PORT,HOST:PORT,...' of the sentinels that name the primary `master`
+        self.master = master
         # Own NiceGUI files per node: processes writing one set of files would overwrite each other's.
-        self.env = {**(env or {}), 'NICEGUI_STORAGE_PATH': str(state_dir / name / 'nicegui'),
+        # The other way to reach Valkey must not come in from our environment: the node would refuse both.
+        other = ({'REDIS_URL': None} if sentinels else
+                 {'REDIS_SENTINEL': None, 'REDIS_MASTER': None} if redis_url else {})
+        self.env = {**other, **(env or {}), 'NICEGUI_STORAGE_PATH': str(state_dir / name / 'nicegui'),
                     'PYTHONUNBUFFERED': '1', NODE_MARKER: name}
 
     @property
@@ -114,7 +175,10 @@ class NodeProcess(ManagedProcess):
         return f'http://127.0.0.1:{self.port}'
 
     def command(self) -> list[str]:
-        cluster = ['--redis-url', self.redis_url, '--node-id', self.name] if self.redis_url else []
+        if self.sentinels:
+            cluster = ['--redis-sentinel', self.sentinels, '--redis-master', self.master, '--node-id', self.name]
+        else:
+            cluster = ['--redis-url', self.redis_url, '--node-id', self.name] if self.redis_url else []
         return [sys.executable, str(ROOT / 'main.py'), '--host', '127.0.0.1', '--port', str(self.port),
                 *cluster, *self.args]
 

@@ -14,7 +14,7 @@ from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ConstantBackoff
 
-from scraper import Settings
+from settings import Settings
 
 from .wire import redacted
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 PREFIX = 'cryptotracker:'
 
@@ -33,6 +33,11 @@ def latest_key(symbol: str) -> str:
 def history_key(symbol: str) -> str:
     """The owner's snapshot of the symbol's history (scraper.history), for nodes that start following it."""
     return f'{PREFIX}history:{symbol}'
+
+
+def latest_ttl_ms(lease_ttl: float) -> int:
+    """How long a latest value or history snapshot lives unless its owner's renewals keep it."""
+    return int(max(600.0, lease_ttl * 10) * 1000)
 
 
 def interest_key(symbol: str) -> str:

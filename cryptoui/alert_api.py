@@ -21,7 +21,7 @@ from alerts.service import AlertService
 from alerts.store import StoreDown
 from nicegui import app
 from prices import PriceSource, TooManySymbols
-from scraper import Settings
+from settings import Settings
 
 from .api import ApiError
 

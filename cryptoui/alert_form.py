@@ -13,7 +13,7 @@ from alerts.address_guard import mask
 from alerts.conditions import describe
 from alerts.model import ABOVE, BELOW, DOWN, EITHER, FORMATS, MOVE, UP, WINDOWS, Alert, AlertSpec, LogEntry, Webhook
 from alerts import webhooks
-from scraper import PriceEntry, Status
+from market.entry import PriceEntry, Status
 
 from .alert_reading import COOLDOWNS, FormValues, Kept, read_levels, read_webhook, specs
 from .alert_token import TokenPanel

@@ -19,7 +19,7 @@ from alerts.model import Alert, AlertSpec, LogEntry, Webhook
 from alerts.service import AlertService
 from alerts.store import StoreDown
 from prices import PriceSource, TooManySymbols
-from scraper import PriceEntry
+from market.entry import PriceEntry
 
 from . import alert_style
 from .alert_form import AlertForm

@@ -11,8 +11,10 @@ from fastapi.responses import JSONResponse, ORJSONResponse
 from nicegui import app, binding
 from pydantic import BaseModel, Field
 
+from market.entry import PriceEntry
+from market.symbols import InvalidSymbol, normalize_symbol
 from prices import PriceSource
-from scraper import InvalidSymbol, PriceEntry, Settings, normalize_symbol
+from settings import Settings
 
 from .metrics import connected_clients
 
@@ -42,7 +44,9 @@ def health(engine: PriceSource, loop_lag: float) -> tuple[dict, int]:
         'binding_active_links': len(binding.active_links),
         'event_loop_lag_ms': round(loop_lag * 1000, 3),
     }
-    body['cluster'] = engine.cluster_health()
+    body['cluster'] = cluster = engine.cluster_health()
+    if cluster.get('degraded') and not failed:
+        body['status'] = 'degraded'  # serving from its own tabs: still 200, the balancer keeps sending viewers
     return body, 503 if failed else 200
 
 

@@ -12,9 +12,10 @@ from nicegui import app, ui
 from alerts.service import AlertService
 from alerts.store import open_store
 from prices import LocalPrices, PriceSource
-from scraper import Settings
+from settings import Settings
+from symbol_search.service import SymbolSearch, browser_agent
 
-from . import alert_api, alert_tools, api, connection, dashboard, stream_api, symbol_page, theme
+from . import alert_api, alert_tools, api, connection, dashboard, search_api, stream_api, symbol_page, theme
 from .metrics import Metrics
 from .price_feed import PriceFeed
 from .streams import StreamHub
@@ -59,19 +60,35 @@ def price_source(settings: Settings) -> PriceSource:
     return LocalPrices(settings)
 
 
+def keep_users_data_in_the_cluster(settings: Settings) -> None:
+    """On a cluster node each browser's data lives in the cluster's store, so it lands on any node with it."""
+    from cluster import nicegui_storage, store_link
+    from cluster.user_store import UserStore
+    store = UserStore(store_link.connect(settings), settings.node_name)
+    nicegui_storage.install(store)
+    app.on_startup(store.start)
+    app.on_shutdown(lambda: store.stop())  # a handler that takes an argument is given the app
+
+
 def run(settings: Settings) -> None:
     _space_out_garbage_collection()
+    if settings.clustered:
+        keep_users_data_in_the_cluster(settings)
     engine = price_source(settings)
     metrics = Metrics(engine)
     theme.install()
     connection.install()
     feed = PriceFeed(engine, on_pushed=metrics.observe_push, on_status=metrics.count_trouble)
+    # One search for every page and program: its cache, shared requests and pace are the whole server's.
+    search = SymbolSearch(settings.symbol_search_url, settings.tradingview_url,
+                          user_agent=lambda: browser_agent(engine.health().version))
     alerts = AlertService(engine, settings, open_store(settings))
     alert_tools.install(alerts)
-    services = dashboard.Services(engine, settings, feed, alerts)
+    services = dashboard.Services(engine, settings, feed, search, alerts)
     dashboard.register(services)
     symbol_page.register(services)
     api.register(engine, settings)
+    search_api.register(search)
     alert_api.register(alerts, engine, settings)
     hub = StreamHub(engine, settings, feed)
     stream_api.register(hub, settings.stream_heartbeat)
@@ -85,6 +102,7 @@ def run(settings: Settings) -> None:
     # they give their symbols back and end their deliveries).
     app.on_shutdown(alerts.stop)
     app.on_shutdown(engine.stop)
+    app.on_shutdown(search.close)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _exit_after_graceful_shutdown)
     ui.run(host=settings.host, port=settings.port, title='Crypto Tracker', reload=False, show=False,

@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import bisect
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
 from nicegui import Client, app, ui
 
 from alerts.service import AlertService
+from market.entry import PriceEntry, Status
+from market.symbols import InvalidSymbol, normalize_symbol, sort_key, split_symbol
 from prices import PriceSource, TooManySymbols
-from scraper import InvalidSymbol, PriceEntry, Settings, Status, normalize_symbol, sort_key
+from settings import Settings
+from symbol_search.service import SymbolSearch
 
 from . import connection, symbol_page, theme
 from .alert_tools import AlertTools
@@ -17,8 +21,11 @@ from .page_tools import PageTools
 from .price_feed import PriceFeed
 from .subscriptions import PageSubscriptions
 from .ticker_card import TickerCard
+from .ticker_field import TickerField
+from .verdicts import Verdicts
 from .watchlist import Watchlist
 
+log = logging.getLogger(__name__)
 SUGGESTIONS = ('BTCUSD', 'ETHUSD', 'SOLUSD')
 
 
@@ -27,6 +34,7 @@ class Services:
     engine: PriceSource
     settings: Settings
     feed: PriceFeed
+    search: SymbolSearch
     alerts: AlertService
 
 
@@ -45,6 +53,9 @@ class Dashboard:
         self._subscriptions = PageSubscriptions(services.engine, on_subscribed=services.feed.track,
                                                 on_released=services.feed.untrack_if_unwatched)
         self._cards: dict[str, TickerCard] = {}
+        # Symbols typed here whose first word from the source is awaited: one that is not found goes back to
+        # the field, explained, instead of staying on the list as a red card.
+        self._verdicts = Verdicts(on_not_found=self._not_found)
         self._tools = PageTools(app.storage.user, services.engine, self._cards,
                                 listed=lambda: self._watchlist.symbols,
                                 siblings=lambda: [page._tools for page in self._sibling_pages()],
@@ -76,19 +87,16 @@ class Dashboard:
     def _header(self) -> None:
         with ui.header().classes('app-header items-center px-3 sm:px-6 py-2 gap-2 no-wrap'):
             ui.icon('show_chart', size='1.75rem').classes('text-indigo-300')
-            ui.label('Crypto Tracker').classes('brand')
+            ui.label('Crypto Tracker').classes('brand').props('role=heading aria-level=1')
             ui.space()
             connection.indicator()
             theme.dark_mode_toggle()
 
     def _add_form(self) -> None:
-        with ui.row().classes('add-form'):
-            self._input = ui.input('Ticker', placeholder='BTCUSD or COINBASE:BTCUSD', validation=self._problem,
-                                   on_change=self._clear_error) \
-                .without_auto_validation() \
-                .props('outlined autocomplete=off autocorrect=off autocapitalize=characters spellcheck=false') \
-                .on('keydown.enter', self._submit)
-            ui.button('Add', icon='add', on_click=self._submit).props('unelevated no-caps').classes('add-button')
+        with ui.row().classes('add-form').props('role=search aria-label="Add to your list"'):
+            self._field = TickerField(self._services.search, on_submit=self._add, on_choose=self._add)
+            ui.button('Add', icon='add', on_click=lambda: self._add(self._field.text)) \
+                .props('unelevated no-caps').classes('add-button')
 
     def _empty_state(self) -> ui.column:
         with ui.column().classes('empty-state items-center gap-3') as empty:
@@ -119,28 +127,38 @@ class Dashboard:
             return f'You can follow at most {limit} tickers in one browser; remove one first.'
         return None
 
-    def _clear_error(self) -> None:
-        self._input.error = None
-
-    def _submit(self) -> None:
-        # On any problem the message goes under the field and the text stays, so it can be corrected.
-        if self._input.validate():
-            self._add(self._input.value)
-
     def _add(self, raw: str) -> None:
+        """Add what was typed, or chosen from the suggestions (the same way). On any problem the message goes
+        under the field and the text stays, so it can be corrected."""
         if problem := self._problem(raw):
-            self._input.error = problem
+            self._field.set_error(problem)
             return
         symbol = normalize_symbol(raw, self._services.settings.exchange)
         try:
             self._show(symbol)
         except TooManySymbols as error:
-            self._input.error = str(error)
+            self._field.set_error(str(error))
             return
         self._watchlist.add(symbol)
-        self._input.value = ''
+        self._field.set_text('')
+        self._field.set_error(None)
+        if (entry := self._services.engine.entry(symbol)) is not None:
+            self._verdicts.await_first_word(entry, raw)
         for page in self._sibling_pages():
             page._show_stored(symbol)
+
+    def _not_found(self, symbol: str, raw: str, message: str) -> None:
+        """The source does not know a symbol just typed here: off the list, and explained at the field with
+        suggestions for its ticker on any exchange."""
+        if symbol not in self._cards or not self._client.has_socket_connection:
+            return  # gone from this page, or the page itself is gone (reloaded): the list keeps it, as a card
+        log.info('%s: not found; explained at the field', symbol)
+        self._tools.forget(symbol)
+        self._hide(symbol)
+        self._watchlist.remove(symbol)
+        for page in self._sibling_pages():
+            page._hide(symbol)
+        self._field.explain(raw.strip(), f'{message}.', split_symbol(symbol)[1])
 
     async def _remove(self, symbol: str) -> None:
         if not await self._tools.may_remove(symbol):
@@ -192,11 +210,14 @@ class Dashboard:
         if card is None:
             return
         self._grid.remove(card)
+        self._verdicts.forget(symbol)
         self._services.feed.unfollow(self._client, symbol)
         self._subscriptions.remove(symbol)
         self._update_empty_state()
 
     def _close(self) -> None:
+        self._verdicts.close()
+        self._field.close()
         self._subscriptions.close()
         self._tools.close()
         pages = _pages_by_browser.get(self._browser_id)

@@ -7,7 +7,7 @@ from typing import Callable
 
 from nicegui import ui
 
-from scraper import split_symbol
+from market.symbols import split_symbol
 
 from .amounts import BadAmount, parse_amount, plain
 from .portfolio import Holding

@@ -9,8 +9,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from market.entry import PriceEntry, Status
 from prices import PriceSource
-from scraper import PriceEntry, Status
 
 from .streams import KINDS, StreamHub
 
@@ -95,10 +95,13 @@ class _ClusterCollector(Collector):
     """A node's view of the cluster, read from the source when Prometheus scrapes."""
     GAUGES = {'redis_reachable': '1 while this node reaches the cluster store',
               'symbols_owned': "Symbols whose tab is in this node's Chromium",
-              'symbols_followed': 'Symbols this node shows from another node'}
+              'symbols_followed': 'Symbols this node shows from another node',
+              'degraded': '1 while the cluster store is unreachable and this node serves from its own tabs',
+              'solo_tabs': "Symbols this node watches itself without the lease (degraded, or handing over)"}
     COUNTERS = {'lease_renewals_failed': 'Leases this node lost', 'messages_published': 'Price messages sent',
                 'messages_received': 'Price messages received from other nodes',
-                'stale_messages_dropped': 'Messages ignored because they came from an owner that lost its lease'}
+                'stale_messages_dropped': 'Messages ignored because they came from an owner that lost its lease',
+                'degraded_seconds': 'Seconds this node spent degraded (the cluster store unreachable)'}
 
     def __init__(self, engine: PriceSource) -> None:
         self._engine = engine

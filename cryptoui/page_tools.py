@@ -13,8 +13,8 @@ from typing import Callable, MutableMapping
 
 from nicegui import background_tasks, ui
 
+from market.entry import PriceEntry
 from prices import PriceSource
-from scraper import PriceEntry
 
 from . import portfolio, sorting
 from .alert_tools import AlertTools

@@ -17,11 +17,16 @@ const signed = (value, places, unit = '') => {
 const withCurrency = (text, currency) => (currency ? `${text} ${currency}` : text);
 
 export default {
+  // With no holding the panel is its button alone: on a phone the prices are what the first screen is for.
   template: `
-    <section class="portfolio" aria-labelledby="portfolio-title">
+    <div v-if="!rows.length" class="portfolio portfolio--empty">
+      <q-btn outline rounded no-caps icon="add" label="Add holding" class="tap-target add-holding"
+             title="Add what you hold of a ticker on your list to see its live value" @click="$emit('add')" />
+    </div>
+    <section v-else class="portfolio" aria-labelledby="portfolio-title">
       <div class="portfolio-head">
         <h2 id="portfolio-title" class="portfolio-title">Portfolio</h2>
-        <div v-if="rows.length" class="portfolio-total-block">
+        <div class="portfolio-total-block">
           <span class="portfolio-total-label">Total</span>
           <span class="portfolio-total" data-testid="portfolio-total">{{ total.text }}</span>
           <span v-if="total.missing" class="portfolio-note">without {{ total.missing }} (no price yet)</span>
@@ -30,7 +35,7 @@ export default {
         <q-btn outline rounded no-caps icon="add" label="Add holding" class="tap-target add-holding"
                @click="$emit('add')" />
       </div>
-      <div v-if="rows.length" class="portfolio-table-wrap">
+      <div class="portfolio-table-wrap">
         <!-- Explicit roles: a phone lays the rows out as blocks, and CSS display alone would drop the
              table's semantics in some browsers. -->
         <table class="portfolio-table" role="table">
@@ -42,9 +47,11 @@ export default {
           <tbody role="rowgroup">
             <tr v-for="row in view" :key="row.symbol" :data-holding="row.symbol" role="row">
               <th scope="row" role="rowheader">
-                <q-btn flat no-caps dense class="holding-name tap-target" :aria-label="'Edit holding ' + row.name"
-                       @click="$emit('edit', row.symbol)">
-                  <span class="symbol">{{ row.ticker }}</span><span class="exchange">{{ row.exchange }}</span>
+                <!-- The name is the text itself (hidden words around the visible ones), so what is read out
+                     holds what is seen, as voice control needs. -->
+                <q-btn flat no-caps dense class="holding-name tap-target" @click="$emit('edit', row.symbol)">
+                  <span class="sr-only">Edit holding </span><span class="symbol">{{ row.ticker }}</span><span
+                    class="sr-only"> on </span><span class="exchange">{{ row.exchange }}</span>
                 </q-btn>
               </th>
               <td class="quantity" role="cell" data-label="Quantity">{{ row.quantityText }}</td>
@@ -55,7 +62,6 @@ export default {
           </tbody>
         </table>
       </div>
-      <p v-else class="portfolio-empty">Add what you hold of a ticker on your list to see its live value.</p>
     </section>`,
   // rows: [{symbol, ticker, exchange, quantity, cost, v, currency}], v and currency as known when sent.
   props: { rows: Array },

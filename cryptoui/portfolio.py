@@ -13,7 +13,8 @@ from typing import Any, Callable, MutableMapping
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
-from scraper import PriceEntry, sort_key, split_symbol
+from market.entry import PriceEntry
+from market.symbols import sort_key, split_symbol
 
 KEY = 'holdings'
 

@@ -20,10 +20,10 @@ from nicegui import Client, background_tasks, binding, core
 from nicegui.binding import BindableProperty
 from socketio import packet as sio_packet
 
+from market.entry import PriceEntry
+from market.formatting import price_decimals
+from market.history import PriceHistory
 from prices import PriceSource
-from scraper import PriceEntry
-from scraper.history import PriceHistory
-from scraper.parsing import price_decimals
 
 from .formatting import signed
 

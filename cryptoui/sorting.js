@@ -18,6 +18,13 @@ const nameKey = (symbol) => {
 };
 const compareText = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
+// A mutation inside a card that adds or changes its instrument name.
+function namesInstrument(record) {
+  const target = record.target.nodeType === Node.TEXT_NODE ? record.target.parentElement : record.target;
+  return Boolean(target?.closest?.('.instrument')) ||
+    [...record.addedNodes].some((node) => node.classList?.contains('instrument'));
+}
+
 export default {
   template: `<div class="grid-sorter" role="status" :data-pending="pending ? 'held' : null">{{ status }}</div>`,
   // grid: the id of the grid element; quantities: {symbol: quantity held}, for sorting by position value.
@@ -47,9 +54,12 @@ export default {
       if (firstNumber) this.sortUnlessHeld();
     };
     this.timer = setInterval(() => this.dirty && this.sortUnlessHeld(), RESORT_MS);
+    // A new card is filtered and placed by name; a card's instrument name often arrives after the card (with
+    // the page's chart series), and the filter matches it too, so a name that appears or changes re-filters.
     this.observer = new MutationObserver((records) => {
-      this.filterCards();
-      if (records.some((record) => record.addedNodes.length)) this.sort(); // a new card, placed by name
+      const added = records.some((record) => record.target === this.gridElement && record.addedNodes.length);
+      if (added || records.some(namesInstrument)) this.filterCards();
+      if (added) this.sort();
     });
     // NiceGUI creates window.socket in the root's mounted hook, which runs after ours.
     this.$nextTick(() => {
@@ -92,7 +102,7 @@ export default {
         grid.removeEventListener('pointerleave', leave);
       };
       this.observer.disconnect();
-      this.observer.observe(grid, { childList: true });
+      this.observer.observe(grid, { childList: true, subtree: true, characterData: true });
       this.filterCards();
       this.sort();
     },

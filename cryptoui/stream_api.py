@@ -20,7 +20,8 @@ from prices import TooManySymbols
 
 from . import stream_door
 from .api import ApiError
-from .streams import BadSymbols, Consumer, StreamHub
+from .stream_consumer import Consumer
+from .streams import BadSymbols, StreamHub
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Callable
 
+from market.entry import PriceEntry
+from market.symbols import sort_key
 from prices import PriceSource
-from scraper import PriceEntry, sort_key
 
 EntryHook = Callable[[PriceEntry], None]
 SymbolHook = Callable[[str], None]

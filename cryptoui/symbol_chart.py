@@ -14,8 +14,8 @@ import nicegui.elements.echart  # noqa: F401  registers the 'nicegui-echart' mod
 import orjson
 from nicegui import ui
 
-from scraper import PriceEntry
-from scraper.history import PriceHistory
+from market.entry import PriceEntry
+from market.history import PriceHistory
 
 from .price_feed import price_message, status_message
 from .ticker_card import BROWSER_MODULES

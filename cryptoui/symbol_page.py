@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from fastapi.responses import RedirectResponse
 from nicegui import Client, ui
 
+from market.symbols import InvalidSymbol, normalize_symbol, split_symbol
 from prices import TooManySymbols
-from scraper import InvalidSymbol, normalize_symbol, split_symbol
 
 from . import connection, theme
 from .subscriptions import PageSubscriptions

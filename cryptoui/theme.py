@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from nicegui import app, ui
 
-from . import tools_style
+from . import field_style, tools_style
 
 UP = '#16a34a'
 DOWN = '#dc2626'
@@ -13,8 +13,13 @@ DOWN = '#dc2626'
 # four from 1440 px (desktop).
 CSS = f"""
 <style>
-:root {{ --up: {UP}; --down: {DOWN}; --muted: #64748b; --page: #f1f5f9; --card: #ffffff; --line: #e2e8f0; }}
-body.body--dark {{ --muted: #94a3b8; --page: #0b1120; --card: #111827; --line: #1f2937; }}
+/* Text colours keep 4.5:1 (WCAG AA) on the page, the cards and the tinted pills, in both themes (axe-core checks
+   them): --up and --down colour marks and flashes, --up-text and --down-text the words and numbers. */
+:root {{ --up: {UP}; --down: {DOWN}; --up-text: #166534; --down-text: #b91c1c; --muted: #556274; --page: #f1f5f9;
+  --card: #ffffff; --line: #e2e8f0; }}
+body.body--dark {{ --up-text: #22c55e; --down-text: #f87171; --muted: #94a3b8; --page: #0b1120; --card: #111827;
+  --line: #1f2937; }}
+body.body--dark .q-field--highlighted .q-field__label {{ color: #a5b4fc; }}  /* the primary is too dark there */
 body {{ background: var(--page); }}
 html, body {{ overflow-x: hidden; }}
 .app-header {{ background: linear-gradient(90deg, #0f172a, #1e1b4b); }}
@@ -66,11 +71,11 @@ html, body {{ overflow-x: hidden; }}
   background: color-mix(in srgb, currentColor 12%, transparent); }}
 .ticker-card .changes {{ gap: .6rem; font-variant-numeric: tabular-nums; font-weight: 600; min-height: 1.5rem; }}
 .ticker-card .message {{ color: var(--muted); font-size: .85rem; line-height: 1.3; overflow-wrap: anywhere; }}
-.ticker-card[data-status="error"] .message {{ color: var(--down); font-weight: 600; }}
+.ticker-card[data-status="error"] .message {{ color: var(--down-text); font-weight: 600; }}
 .ticker-card[data-status="error"] .price, .ticker-card[data-status="error"] .changes {{ display: none; }}
 .ticker-card[data-status="connecting"] .changes {{ visibility: hidden; }}
-.signed-up {{ color: var(--up); }}
-.signed-down {{ color: var(--down); }}
+.signed-up {{ color: var(--up-text); }}
+.signed-down {{ color: var(--down-text); }}
 .signed-flat {{ color: var(--muted); }}
 
 /* Two identical animations per direction: swapping the class name restarts the flash on every move. */
@@ -111,7 +116,7 @@ html, body {{ overflow-x: hidden; }}
 .symbol-view[data-status="live"] .state-dot {{ background: #22c55e; }}
 .symbol-view[data-status="stale"] .state-dot {{ background: #f59e0b; }}
 .symbol-view[data-status="error"] .state-dot {{ background: var(--down); }}
-.symbol-view[data-status="error"] .source-state {{ color: var(--down); }}
+.symbol-view[data-status="error"] .source-state {{ color: var(--down-text); }}
 .segmented {{ display: inline-flex; border: 1px solid var(--line); border-radius: 10px; overflow: hidden;
   background: var(--card); }}
 .segment {{ font: inherit; font-size: .85rem; font-weight: 600; color: var(--muted); background: none; border: 0;
@@ -143,8 +148,12 @@ body.body--dark .theme-toggle .to-dark {{ display: none; }}
 
 def install() -> None:
     """Styles and colours shared by every page; call once before ui.run."""
+    # Quasar's loading bar shows on the page's own requests as an unnamed progressbar outside any landmark
+    # (axe-core: aria-progressbar-name, region); the cards and the connection badge say what is loading.
+    app.config.quasar_config['loadingBar']['skipHijack'] = True
     ui.add_head_html(CSS, shared=True)
     ui.add_head_html(tools_style.CSS, shared=True)
+    ui.add_head_html(field_style.CSS, shared=True)
 
 
 def apply_colors() -> None:

@@ -15,10 +15,12 @@ export default {
          :data-status="status">
       <div class="nicegui-row row w-full items-center no-wrap gap-2">
         <div class="nicegui-column gap-0 min-w-0">
-          <!-- The whole card is this link (its ::after covers the card); the remove button sits above it. -->
+          <!-- The whole card is this link (its ::after covers the card); the remove button sits above it. Its
+               name is its text, with hidden words around the visible ones: what is read holds what is seen. -->
           <a class="card-link row no-wrap items-baseline gap-2 min-w-0" :href="href"
-             :aria-label="'Open the chart of ' + label" @keydown.space.prevent="$event.currentTarget.click()">
-            <span class="symbol">{{ ticker }}</span><span class="exchange">{{ exchange }}</span>
+             @keydown.space.prevent="$event.currentTarget.click()">
+            <span class="sr-only">Open the chart of </span><span class="symbol">{{ ticker }}</span><span
+              class="sr-only"> on </span><span class="exchange">{{ exchange }}</span>
           </a>
           <div class="subtitle row no-wrap items-baseline gap-2 min-w-0">
             <span v-if="instrument" class="instrument">{{ instrument }}</span>

@@ -13,7 +13,7 @@ from typing import Awaitable, Callable
 import orjson
 from nicegui import ui
 
-from scraper import PriceEntry
+from market.entry import PriceEntry
 
 from .price_feed import price_message, sparkline, status_message
 

@@ -11,20 +11,22 @@ CSS = """
 body.body--dark .ticker-card .alert-line.fired { color: #fbbf24; }
 .ticker-card .alert-waits { font-weight: 500; }
 
-.grid-tools { width: 100%; gap: .75rem; align-items: center; flex-wrap: wrap; }
-.grid-tools .sort-control { width: 260px; max-width: 100%; }
-.grid-tools .filter-box { flex: 1 1 200px; max-width: 360px; min-width: 0; }
+/* Sort and filter share one row, on a phone too (each at least 140 px); the sorter's note wraps below. */
+.grid-tools { width: 100%; gap: .5rem .75rem; align-items: center; flex-wrap: wrap; }
+.grid-tools .sort-control { flex: 1 1 140px; max-width: 260px; min-width: 0; }
+.grid-tools .filter-box { flex: 1 1 140px; max-width: 360px; min-width: 0; }
+.grid-tools .q-field__native > span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .grid-sorter { color: var(--muted); font-size: .85rem; }
 .grid-sorter:empty { display: none; }
 
 .portfolio { width: 100%; background: var(--card); border: 1px solid var(--line); border-radius: 14px;
   padding: .75rem 1rem; }
+.portfolio.portfolio--empty { width: auto; background: none; border: 0; padding: 0; }
 .portfolio-head { display: flex; flex-wrap: wrap; align-items: center; gap: .25rem 1rem; }
 .portfolio-title { font-size: 1.05rem; font-weight: 700; margin: 0; line-height: 2rem; letter-spacing: .01em; }
 .portfolio-total-block { display: flex; flex-wrap: wrap; align-items: baseline; gap: .2rem .5rem; min-width: 0; }
 .portfolio-total-label, .portfolio-note { color: var(--muted); font-size: .8rem; font-weight: 600; }
 .portfolio-total { font-size: 1.3rem; font-weight: 650; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
-.portfolio-empty { color: var(--muted); margin: .25rem 0 0; font-size: .9rem; }
 .portfolio-table-wrap { overflow-x: auto; margin-top: .35rem; }
 .portfolio-table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .9rem; }
 .portfolio-table th, .portfolio-table td { padding: .15rem .5rem; text-align: right; white-space: nowrap;

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import MutableMapping
 
-from scraper import InvalidSymbol, normalize_symbol, sort_key
+from market.symbols import InvalidSymbol, normalize_symbol, sort_key
 
 KEY = 'tickers'
 

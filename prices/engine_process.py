@@ -3,7 +3,7 @@
 Everything of the engine (Playwright, Chromium, the watchers, their entries) lives in that process, on its
 own event loop and under its own GIL: a thread was tried first, and with the web server's loop busy the
 engine's latency rose through the GIL alone (bench engine: see README). The process runs
-scraper.engine_host.serve; the messages on its pipe are described there. This side reads the pipe when its
+scraper.engine_host.serve; the messages on its pipe are scraper/engine_messages.py. This side reads the pipe when its
 loop says it is readable: nothing polls.
 """
 from __future__ import annotations
@@ -13,20 +13,29 @@ import logging
 import multiprocessing
 import os
 from multiprocessing.connection import Connection
-from typing import Any, Callable
+from typing import Callable
 
-from scraper import Settings
-from scraper.browser import BrowserHealth
-from scraper.engine_host import Message, serve
-from scraper.history import Bar
+from scraper.engine_messages import (
+    BrowserHealth,
+    Changed,
+    Command,
+    Lag,
+    Report,
+    SeriesLoaded,
+    Started,
+    Stop,
+    Stopped,
+    run_engine,
+)
+from settings import Settings
 
 log = logging.getLogger(__name__)
 # The engine's own bound on a stop is 8 s (engine_host); ours on the whole process is a little more, and both
 # fit in the 20 s a service manager gives before SIGKILL, after the web server's 5 s of graceful shutdown.
 STOP_TIMEOUT = 10.0
 START_TIMEOUT = 60.0  # a Python interpreter, Playwright's driver and Chromium, on a busy 2-core machine
-ChangeHandler = Callable[[str, int, dict[str, Any], float], None]
-SeriesHandler = Callable[[str, int, list[Bar], int], None]
+ChangeHandler = Callable[[Changed], None]
+SeriesHandler = Callable[[SeriesLoaded], None]
 
 
 class EngineProcess:
@@ -44,13 +53,14 @@ class EngineProcess:
         self._stopped: asyncio.Future[None] | None = None
         self._started: asyncio.Future[None] | None = None
         self.browser = BrowserHealth(state='starting')
+        self.published = 0  # cluster messages the engine published, as it last said
 
     async def start(self) -> None:
         context = multiprocessing.get_context('spawn')  # a clean interpreter: no copy of the web server
         self._conn, child = context.Pipe()
         # If we die uncleanly the engine sees its pipe close and stops (Chromium with it); daemon=True covers
         # an interpreter exit that skips our stop().
-        self._process = context.Process(target=serve, args=(child, self._settings), name='price-engine',
+        self._process = context.Process(target=run_engine, args=(child, self._settings), name='price-engine',
                                         daemon=True)
         self._process.start()
         child.close()
@@ -70,18 +80,20 @@ class EngineProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
-    def watch(self, symbol: str, token: int) -> None:
-        self._send(('watch', symbol, token))
-
-    def unwatch(self, symbol: str) -> None:
-        self._send(('unwatch', symbol))
+    def send(self, command: Command) -> None:
+        if self._conn is None:
+            raise RuntimeError('the price engine is not running')
+        try:
+            self._conn.send(command)
+        except (BrokenPipeError, OSError):
+            pass  # it died: _readable sees the end of the pipe and reports it
 
     async def stop(self) -> None:
         """Every watcher and Chromium closed, then the process gone, on every path."""
         if self._process is None or self._conn is None or self._stopped is None:
             return
         process, stopped = self._process, self._stopped
-        self._send(('stop',))
+        self.send(Stop())
         try:
             await asyncio.wait_for(asyncio.shield(stopped), STOP_TIMEOUT)
         except TimeoutError:
@@ -92,14 +104,6 @@ class EngineProcess:
             await asyncio.to_thread(process.join, 5)
         self._close()
         self.browser = BrowserHealth()
-
-    def _send(self, message: Message) -> None:
-        if self._conn is None:
-            raise RuntimeError('the price engine is not running')
-        try:
-            self._conn.send(message)
-        except (BrokenPipeError, OSError):
-            pass  # it died: _readable sees the end of the pipe and reports it
 
     def _readable(self) -> None:
         assert self._conn is not None
@@ -120,23 +124,22 @@ class EngineProcess:
                 self.browser = BrowserHealth(state='failed', error='The price engine stopped unexpectedly')
                 self._on_exit()
 
-    def _dispatch(self, message: Message) -> None:
-        kind = message[0]
-        if kind == 'started':
-            _, self.browser = message
-            if self._started is not None and not self._started.done():
-                self._started.set_result(None)
-        elif kind == 'change':
-            _, symbol, token, values, handed_at, self.browser = message
-            self._on_change(symbol, token, values, handed_at)
-        elif kind == 'series':
-            _, symbol, token, bars, resolution = message
-            self._on_series(symbol, token, bars, resolution)
-        elif kind == 'lag':
-            _, seconds, self.browser = message
-            self._on_lag(seconds)
-        elif kind == 'stopped' and self._stopped is not None and not self._stopped.done():
-            self._stopped.set_result(None)
+    def _dispatch(self, report: Report) -> None:
+        match report:
+            case Changed():
+                self.browser = report.browser
+                self._on_change(report)
+            case SeriesLoaded():
+                self._on_series(report)
+            case Lag(seconds, browser, published):
+                self.browser, self.published = browser, published
+                self._on_lag(seconds)
+            case Started(browser):
+                self.browser = browser
+                if self._started is not None and not self._started.done():
+                    self._started.set_result(None)
+            case Stopped() if self._stopped is not None and not self._stopped.done():
+                self._stopped.set_result(None)
 
     def _close(self) -> None:
         if self._conn is not None:

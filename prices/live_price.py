@@ -6,9 +6,8 @@ from typing import Any
 
 from nicegui import binding
 
-from scraper import PriceEntry
-from scraper.history import Bar, PriceHistory
-from scraper.state import FIELDS
+from market.entry import FIELDS, PriceEntry
+from market.history import Bar, PriceHistory
 
 
 @binding.bindable_dataclass(bindable_fields=['status', 'message', 'currency', 'name'])

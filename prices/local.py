@@ -14,11 +14,11 @@ from typing import Any, Callable
 
 from nicegui import binding
 
-from scraper import Settings, Status, normalize_symbol, sort_key
-from scraper.symbols import InvalidSymbol
-
-from scraper.browser import BrowserHealth
-from scraper.history import Bar, PriceHistory
+from market.entry import Status
+from market.history import PriceHistory
+from market.symbols import InvalidSymbol, normalize_symbol, sort_key
+from scraper.engine_messages import BrowserHealth, Changed, Forget, Own, Republish, SeriesLoaded, Unwatch, Watch
+from settings import Settings
 
 from .engine_process import EngineProcess
 from .live_price import LivePrice
@@ -32,6 +32,7 @@ class _Subscription:
     price: LivePrice
     token: int  # tells this watch's hand-overs from those of an earlier watch of the same symbol
     viewers: int = 1
+    fence: int | None = None  # a cluster node's lease term under which the engine publishes it
 
 
 class LocalPrices:
@@ -108,7 +109,7 @@ class LocalPrices:
                                  'remove one first.')
         self._tokens += 1
         subscription = _Subscription(LivePrice(symbol), self._tokens)
-        self._engine.watch(symbol, subscription.token)
+        self._engine.send(Watch(symbol, subscription.token))
         self._subscriptions[symbol] = subscription
         return subscription.price
 
@@ -122,8 +123,10 @@ class LocalPrices:
         if subscription.viewers > 0:
             return
         del self._subscriptions[symbol]
+        if subscription.fence is not None:  # a cluster node's last viewer anywhere left: the cluster forgets it
+            self._engine.send(Forget(symbol))
         binding.remove([subscription.price])  # else NiceGUI's registry of bindable objects keeps it forever
-        self._engine.unwatch(symbol)
+        self._engine.send(Unwatch(symbol))
 
     def entry(self, raw_symbol: str) -> LivePrice | None:
         subscription = self._subscriptions.get(self._known(raw_symbol))
@@ -152,33 +155,49 @@ class LocalPrices:
     def health(self) -> BrowserHealth:
         return self._engine.browser
 
+    def publish_as(self, symbol: str, fence: int | None) -> None:
+        """Cluster nodes: the engine publishes this watched symbol's changes under `fence`; None stops it."""
+        subscription = self._subscriptions.get(symbol)
+        if subscription is not None and subscription.fence != fence:
+            subscription.fence = fence
+            self._engine.send(Own(symbol, fence))
+
+    def republish(self, symbol: str) -> None:
+        """Cluster nodes: the engine publishes the symbol's whole current state again."""
+        if symbol in self._subscriptions:
+            self._engine.send(Republish(symbol))
+
+    @property
+    def published(self) -> int:
+        return self._engine.published
+
     def _known(self, raw_symbol: str) -> str:
         try:
             return normalize_symbol(raw_symbol, self.settings.exchange)
         except InvalidSymbol:
             return ''
 
-    def _apply(self, symbol: str, token: int, values: dict[str, Any], handed_at: float) -> None:
+    def _apply(self, change: Changed) -> None:
         """On this loop: one change of a watched entry, as the engine handed it over."""
-        subscription = self._subscriptions.get(symbol)
-        if subscription is None or subscription.token != token:
+        subscription = self._subscriptions.get(change.symbol)
+        if subscription is None or subscription.token != change.token:
             return  # from a watch that has ended since
         self._restarts = 0
-        waited = time.time() - handed_at
+        waited = time.time() - change.handed_at
         for listener in self._handover_listeners:
             listener(waited)
-        if subscription.price.apply(values):
+        if subscription.price.apply(change.values):
             for listener in self._price_listeners:
                 listener(subscription.price)
         for change_listener in self._change_listeners:
-            change_listener(symbol, values)
+            change_listener(change.symbol, change.values)
 
-    def _apply_series(self, symbol: str, token: int, bars: list[Bar], resolution: int) -> None:
-        subscription = self._subscriptions.get(symbol)
-        if subscription is not None and subscription.token == token:
-            subscription.price.apply_series(bars, resolution)
+    def _apply_series(self, series: SeriesLoaded) -> None:
+        subscription = self._subscriptions.get(series.symbol)
+        if subscription is not None and subscription.token == series.token:
+            subscription.price.apply_series(series.bars, series.resolution)
             for listener in self._series_listeners:
-                listener(symbol, subscription.price.history)
+                listener(series.symbol, subscription.price.history)
 
     def _lag(self, seconds: float) -> None:
         for listener in self._lag_listeners:
@@ -197,5 +216,7 @@ class LocalPrices:
         for symbol, subscription in self._subscriptions.items():
             self._tokens += 1
             subscription.token = self._tokens
-            self._engine.watch(symbol, subscription.token)
+            self._engine.send(Watch(symbol, subscription.token))
+            if subscription.fence is not None:
+                self._engine.send(Own(symbol, subscription.fence))
         log.info('price engine restarted with %d symbols', len(self._subscriptions))

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Protocol
 
-from scraper import PriceEntry
-from scraper.browser import BrowserHealth
-from scraper.history import PriceHistory
+from market.entry import PriceEntry
+from market.history import PriceHistory
+from scraper.engine_messages import BrowserHealth
 
 PriceListener = Callable[[PriceEntry], None]
 

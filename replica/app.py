@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from . import chart, controls, loops, pages, sockets
+from . import chart, controls, loops, pages, search, sockets
 from .state import Market
 from .universe import page_symbol
 
@@ -147,6 +147,7 @@ def create_app(*, tick_interval: float = 1.0, seed: int | None = None, heartbeat
         WebSocketRoute('/socket.io/websocket', sockets.data_socket),
         WebSocketRoute('/pushstream', sockets.push_socket),
         *controls.routes,
+        *search.routes,
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(sockets.TransportTap)],
                     exception_handlers={404: not_found})

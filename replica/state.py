@@ -10,6 +10,7 @@ from typing import Any, Callable
 from starlette.websockets import WebSocket
 
 from .formatting import decimals_for, price_text, round_price
+from .search import SearchDesk
 from .series import Bars, ChartSeries, ChartSession, SeriesMode
 from .troubles import Troubles
 from .universe import EXCHANGES, Listing, listings, related_symbols
@@ -178,6 +179,7 @@ class Market:
     asset_requests: int = 0
     tick_changed: asyncio.Event = field(default_factory=asyncio.Event)
     clock: Callable[[], float] = time.time  # epoch seconds of lp_time and the bars; tests may run it ahead
+    search: SearchDesk = field(default_factory=SearchDesk)  # the symbol search's counters and troubles
 
     @classmethod
     def create(cls, tick_interval: float, seed: int | None, clock: Callable[[], float] = time.time) -> Market:
@@ -277,7 +279,7 @@ class Market:
     # --- controls --------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        self.troubles = Troubles()
+        self.troubles, self.search = Troubles(), SearchDesk()
         self.pages = self.blocked = self.asset_requests = 0
         self.unknown.clear()
         for state in self.symbols.values():
@@ -294,6 +296,6 @@ class Market:
         for symbol, counters in self.unknown.items():
             symbols[symbol] = {**counters.stats(), 'sockets_open': 0, 'price': None}
         return {'symbols': symbols, 'asset_requests': self.asset_requests, 'pages': self.pages,
-                'blocked': self.blocked,
+                'blocked': self.blocked, 'search': self.search.stats(),
                 'data_sockets_open': len(self.data_sockets), 'pushstreams_open': len(self.push_sockets),
                 'tick_interval': self.tick_interval}

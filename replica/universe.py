@@ -5,8 +5,8 @@ A symbol is `EXCHANGE:TICKER`; a bare ticker means BINANCE, as on TradingView's 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from collections.abc import Container
+from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_EXCHANGE = 'BINANCE'

@@ -1,8 +1,2 @@
-"""From TradingView symbol pages to observable per-symbol price state. Knows nothing of the UI."""
-from .engine import PriceEngine
-from .settings import Settings, parse_settings
-from .state import PriceEntry, Status
-from .symbols import InvalidSymbol, normalize_symbol, sort_key, split_symbol
-
-__all__ = ['InvalidSymbol', 'PriceEngine', 'PriceEntry', 'Settings', 'Status',
-           'normalize_symbol', 'parse_settings', 'sort_key', 'split_symbol']
+"""The Playwright side, in the engine's own process: one shared Chromium, one tab per symbol, each page's socket
+read first and its DOM second. The web process imports only engine_messages from here (no Playwright)."""

@@ -4,14 +4,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
 
+from settings import Settings
+
 from . import page_scripts
-from .settings import Settings
+from .engine_messages import BrowserHealth
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +35,6 @@ BLOCKED_HOSTS = ('google-analytics.com', 'googletagmanager.com', 'doubleclick.ne
                  'snowplow', 'sentry.io', 'accounts.google.com', 'hotjar', 'amplitude.com')
 SYSTEM_CHROMIUMS = ('chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable')
 ElementTextListener = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class BrowserHealth:
-    """What operators (and tests) may know of the browser: a copy, safe to send to another process."""
-    state: str = 'stopped'  # 'starting', 'running', 'relaunching', 'failed' or 'stopped'
-    error: str = ''
-    open_tabs: int = 0
-    version: str = ''
-    launches: int = 0
 
 
 class BrowserUnavailable(RuntimeError):

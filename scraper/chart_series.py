@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Union
 
-from .history import Bar
+from market.history import Bar
+
 from .tv_protocol import Message, symbol_name
 
 

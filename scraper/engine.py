@@ -10,10 +10,11 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
+from market.entry import PriceEntry, SeriesListener
+from market.symbols import sort_key
+from settings import Settings
+
 from .browser import BrowserService
-from .settings import Settings
-from .state import PriceEntry, SeriesListener
-from .symbols import sort_key
 from .watcher import SymbolWatcher
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,10 @@ class PriceEngine:
         self._closing.add(watch.task)
         watch.task.add_done_callback(self._closing.discard)
         log.info('%s: no viewer left, closing its tab', symbol)
+
+    def entry(self, symbol: str) -> PriceEntry | None:
+        watch = self._watches.get(symbol)
+        return watch.entry if watch is not None else None
 
     @property
     def symbols(self) -> list[str]:

@@ -5,17 +5,19 @@ import asyncio
 import logging
 import random
 import time
-from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import TimeoutError as PlaywrightTimeout
-from playwright.async_api import Page, WebSocket
 
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page, WebSocket
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from market.entry import PriceEntry, Status
+from market.symbols import split_symbol
 from . import page_scripts
+from settings import Settings
+
 from .browser import BrowserService, BrowserUnavailable
-from .parsing import parse_price
-from .settings import Settings
-from .state import PriceEntry, Status
-from .symbols import split_symbol
 from .chart_series import ChartSeriesReader, Completed, Described, Failed, Loaded, SeriesEvent, Updated
+from .parsing import parse_price
 from .tv_protocol import names_symbol, parse_messages, quote_of
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from alerts.model import ABOVE, Alert, AlertSpec, Condition, Firing, LogEntry, W
 from alerts.store_sqlite import SqliteStore
 from alerts.store_valkey import ValkeyStore
 from cluster.servers import ValkeyServer
-from scraper import Settings
+from settings import Settings
 from tests.helpers import eventually
 
 SPEC = AlertSpec('BINANCE:BTCUSD', Condition(ABOVE, 100_000.5), repeat=False, cooldown=300, note='take profit',

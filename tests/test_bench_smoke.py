@@ -157,3 +157,19 @@ def test_stream_smoke(tmp_path: Path) -> None:
     assert windows['both']['sse_consumers_by_app'] == 5 and windows['both']['sse_cut_offs'] == 0
     assert windows['sse alone']['sse_events_sent'] > 0 and windows['sse alone']['kinds']['sse']['frames'] > 0
     assert stream['raw']['stop']['app_exit_code'] == 0
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(DEADLINE + 30)
+def test_search_smoke(tmp_path: Path) -> None:
+    """About 30 s: three queries each way on the replica, then three typed cold and cached in a real page."""
+    run_smoke(tmp_path, 'search')
+
+    search = json.loads((tmp_path / 'search.json').read_text())
+    assert [(r['part'], r['mode'].split(' ')[0]) for r in search['rows']] == [
+        ('transport', 'python'), ('transport', 'page'), ('keystroke to list', 'cold'), ('keystroke to list', 'cached')]
+    for row in search['rows']:
+        assert sane(row) and row['n'] == 3, row
+    for row in search['rows'][2:]:
+        assert row['p50_ms'] >= 200, row  # the page waits for a 200 ms pause in typing before it asks
+    assert search['raw']['typing']['queries'] == search['raw']['transport']['queries']

@@ -1,10 +1,17 @@
 """The chart-series reader on frames shaped like the facts' captures, with the real page's awkwardness."""
 import json
 
-from scraper.chart_series import (ChartSeriesReader, Completed, Described, Failed, Loaded, Updated,
-                                  pricescale_decimals, resolution_seconds)
+from scraper.chart_series import (
+    ChartSeriesReader,
+    Completed,
+    Described,
+    Failed,
+    Loaded,
+    Updated,
+    pricescale_decimals,
+    resolution_seconds,
+)
 from scraper.tv_protocol import Message, parse_messages
-
 from tests.test_tv_protocol import frame
 
 OURS = 'BINANCE:BTCUSD'

@@ -7,11 +7,12 @@ import signal
 import threading
 
 import psutil
-
 import pytest
 
+from market.entry import Status
+from market.symbols import InvalidSymbol
 from prices import LocalPrices, TooManySymbols
-from scraper import InvalidSymbol, Settings, Status
+from settings import Settings
 from tests.helpers import browser_main_process, chromium_path, chromium_processes, eventually
 
 

@@ -1,6 +1,6 @@
 """PriceHistory: bounded, compact, continuous with the live price, from either source."""
-from scraper import history as history_module
-from scraper.history import PriceHistory
+from market import history as history_module
+from market.history import PriceHistory
 
 
 def test_prices_alone_build_bars_and_a_sparkline_that_ends_at_the_live_price():

@@ -1,6 +1,7 @@
 import pytest
 
-from scraper.parsing import format_price, parse_price
+from market.formatting import format_price
+from scraper.parsing import parse_price
 
 
 @pytest.mark.parametrize(('text', 'expected'), [

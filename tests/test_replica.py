@@ -10,10 +10,16 @@ import httpx
 import pytest
 import websockets
 
-from tests.helpers import ReplicaControl, wait_until
-from tests.replica_client import DEADLINE, HEADED_UA, header_symbols, page
-from tests.replica_client import prices_put_back, socket_to  # noqa: F401  (fixtures; prices_put_back is autouse)
 from replica import ReplicaServer
+from tests.helpers import ReplicaControl, wait_until
+from tests.replica_client import (  # noqa: F401  (fixtures; prices_put_back is autouse)
+    DEADLINE,
+    HEADED_UA,
+    header_symbols,
+    page,
+    prices_put_back,
+    socket_to,
+)
 
 
 def prices(updates: dict[str, dict[str, Any]]) -> dict[str, float]:

@@ -8,11 +8,19 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ReplicaControl, chromium_path, eventually
-from tests.replica_client import DEADLINE, HEADED_UA, PageSocket, header_symbols, init_data, page
-from tests.replica_client import prices_put_back, socket_to  # noqa: F401  (fixtures; prices_put_back is autouse)
 from replica import ReplicaServer, framing
 from replica.series import HISTORY, PERIOD, Bars
+from tests.helpers import ReplicaControl, chromium_path, eventually
+from tests.replica_client import (  # noqa: F401  (fixtures; prices_put_back is autouse)
+    DEADLINE,
+    HEADED_UA,
+    PageSocket,
+    header_symbols,
+    init_data,
+    page,
+    prices_put_back,
+    socket_to,
+)
 
 
 def chart_name(symbol: str) -> str:

@@ -1,7 +1,7 @@
 import pytest
 
-from scraper.settings import Settings, parse_settings
-from scraper.symbols import InvalidSymbol, normalize_symbol
+from market.symbols import InvalidSymbol, normalize_symbol
+from settings import Settings, parse_settings
 
 
 @pytest.mark.parametrize(('typed', 'symbol'), [
@@ -52,13 +52,13 @@ def test_symbol_url_is_built_only_from_a_normalised_symbol():
 def test_a_bad_exchange_flag_is_refused_with_a_message(exchange, capsys):
     with pytest.raises(SystemExit):
         parse_settings(['--exchange', exchange], {})
-    assert '--exchange must be ASCII letters and digits' in capsys.readouterr().err
+    assert 'argument --exchange: must be ASCII letters and digits' in capsys.readouterr().err
 
 
 def test_a_bad_number_in_the_environment_is_a_message_not_a_traceback(capsys):
     with pytest.raises(SystemExit):
         parse_settings([], {'PORT': 'eighty'})
-    assert "argument --port: invalid int value: 'eighty'" in capsys.readouterr().err
+    assert "argument --port: 'eighty' is not a number" in capsys.readouterr().err
 
 
 def test_flags_win_over_environment_over_defaults():
@@ -73,8 +73,8 @@ def test_stream_settings_come_from_flags_or_environment_and_are_checked(capsys):
     assert (Settings().stream_buffer_events, Settings().stream_heartbeat) == (100, 15.0)
     settings = parse_settings(['--stream-buffer', '20'], {'STREAM_HEARTBEAT': '0.5', 'STREAM_BUFFER': '7'})
     assert (settings.stream_buffer_events, settings.stream_heartbeat) == (20, 0.5)
-    for flags, message in [(['--stream-buffer', '0'], '--stream-buffer must be between 1 and 10000 events'),
-                           (['--stream-heartbeat', '0'], '--stream-heartbeat must be between 0.1 and 3600 seconds')]:
+    for flags, message in [(['--stream-buffer', '0'], 'argument --stream-buffer: must be between 1 and 10000, not 0'),
+                           (['--stream-heartbeat', '0'], 'argument --stream-heartbeat: must be between 0.1 and 3600 seconds, not 0')]:
         with pytest.raises(SystemExit):
             parse_settings(flags, {})
         assert message in capsys.readouterr().err

@@ -3,7 +3,9 @@
 Starts the TradingView replica with moving prices and the app against it, adds a few tickers, and saves
 docs/screenshots/desktop.png (1440x900: with a portfolio and an alert that fired), docs/screenshots/phone.png
 (iPhone 13) and docs/screenshots/desktop-dark.png (sorted by change %); then opens a card's chart view (a
-click on the card) and saves docs/screenshots/chart-desktop.png, chart-desktop-dark.png and chart-phone.png.
+click on the card) and saves docs/screenshots/chart-desktop.png, chart-desktop-dark.png and chart-phone.png;
+and the Ticker field's suggestions: search-desktop.png (typing "sol") and search-phone-dark.png ("bitcoin",
+on a 390x844 phone in the dark theme).
 """
 from __future__ import annotations
 
@@ -17,11 +19,11 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
+from replica import ReplicaServer  # noqa: E402
 from tests.e2e.app_process import AppProcess  # noqa: E402
 from tests.e2e.pages import add_ticker, card  # noqa: E402
 from tests.e2e.tool_steps import alert_toasts, set_alert, set_holding, sort_by  # noqa: E402
 from tests.helpers import ReplicaControl, chromium_path  # noqa: E402
-from replica import ReplicaServer  # noqa: E402
 
 OUT = ROOT / 'docs' / 'screenshots'
 DESKTOP_TICKERS = ['BTCUSD', 'COINBASE:BTCUSD', 'ETHUSD', 'SOLUSD', 'ADAUSD', 'XRPUSD', 'DOGEUSD', 'LINKUSD']
@@ -61,6 +63,16 @@ def add_portfolio_and_alert(page: Page, replica: ReplicaControl) -> None:
     page.wait_for_function('!document.getAnimations().some(a => a.effect?.target?.closest?.(".q-notifications"))')
 
 
+def show_suggestions(page: Page, text: str, down: int = 0) -> None:
+    """Type as a person does, wait for the list, move through it with the arrow keys."""
+    field = page.get_by_label('Ticker')
+    field.click()
+    field.press_sequentially(text, delay=60)
+    expect(page.get_by_role('listbox', name='Suggestions')).to_be_visible()
+    for _ in range(down):
+        field.press('ArrowDown')
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     replica = ReplicaServer(tick_interval=1.0)
@@ -77,6 +89,11 @@ def main() -> None:
                 add_portfolio_and_alert(page, control)
                 page.screenshot(path=OUT / 'desktop.png')
                 page.locator('.alert-toast').get_by_role('button', name='Dismiss').click()
+                expect(page.locator('.alert-toast')).to_have_count(0)
+                show_suggestions(page, 'sol', down=2)
+                page.screenshot(path=OUT / 'search-desktop.png', clip={'x': 0, 'y': 0, 'width': 1440, 'height': 620})
+                page.get_by_label('Ticker').press('Escape')
+                page.get_by_label('Ticker').fill('')
                 sort_by(page, 'Change % (high to low)')
                 page.emulate_media(color_scheme='dark')
                 page.wait_for_function('document.body.classList.contains("body--dark")')
@@ -99,6 +116,13 @@ def main() -> None:
                 phone.screenshot(path=OUT / 'phone.png')
                 open_chart(phone, 'ETHUSD')
                 phone.screenshot(path=OUT / 'chart-phone.png')
+
+                small = {'viewport': {'width': 390, 'height': 844}, 'device_scale_factor': 2, 'is_mobile': True,
+                         'has_touch': True}
+                dark_phone = browser.new_context(**small, color_scheme='dark').new_page()
+                fill_dashboard(dark_phone, app.url, PHONE_TICKERS + ['XRPUSD', 'ADAUSD'])
+                show_suggestions(dark_phone, 'bitcoin', down=1)
+                dark_phone.screenshot(path=OUT / 'search-phone-dark.png')
                 browser.close()
         except Exception:
             print(app.log_tail(60))

@@ -10,10 +10,18 @@ import pytest
 import redis
 
 from cluster.processes import free_port
+from cluster.sentinels import SentinelGroup
 from cluster.servers import Backend, HAProxy, NodeProcess, ValkeyServer
 from cluster.wire import PriceMessage, channel, latest_key
+
 # Playwright for one module at a time, as in the e2e tests (the async engine tests cannot share its loop).
-from tests.e2e.conftest import browser, browser_context_args, browser_type, browser_type_launch_args, playwright  # noqa: F401
+from tests.e2e.conftest import (  # noqa: F401
+    browser,
+    browser_context_args,
+    browser_type,
+    browser_type_launch_args,
+    playwright,
+)
 from tests.helpers import chromium_path
 
 LEASE_TTL = 3.0  # short, so failover tests are quick; the cluster's default is 6 s
@@ -21,21 +29,31 @@ NODE_ARGS = ('--headless', '--lease-ttl', str(LEASE_TTL), '--stale-after', '60')
 
 
 class RunningCluster:
-    """Valkey, N nodes watching the replica, and optionally HAProxy in front of them."""
+    """Valkey (or, `ha`, a primary, a replica and three sentinels), N nodes watching the replica, and optionally
+    HAProxy in front of them."""
 
-    def __init__(self, root: Path, replica_url: str, nodes: int = 2, balancer: bool = False) -> None:
+    def __init__(self, root: Path, replica_url: str, nodes: int = 2, balancer: bool = False,
+                 ha: bool = False) -> None:
         self.root = root
-        self.valkey = ValkeyServer(root)
+        self.group = SentinelGroup(root / 'ha') if ha else None
+        self._valkey = None if ha else ValkeyServer(root)
         env = {'STORAGE_SECRET': 'cluster-test-secret', 'CHROMIUM_PATH': chromium_path(), 'HEADLESS': None,
                'PYTEST_CURRENT_TEST': None}
+        store = ({'sentinels': self.group.sentinel_addresses, 'master': self.group.master} if self.group else
+                 {'redis_url': self.valkey.url})
         self.nodes = [NodeProcess(f'n{i}', free_port(), root, (*NODE_ARGS, '--tradingview-url', replica_url),
-                                  redis_url=self.valkey.url, env=env) for i in range(1, nodes + 1)]
+                                  env=env, **store) for i in range(1, nodes + 1)]
         self.haproxy = HAProxy([Backend(n.name, '127.0.0.1', n.port) for n in self.nodes], root, '127.0.0.1',
                                free_port()) if balancer else None
 
+    @property
+    def valkey(self) -> ValkeyServer:
+        """The Valkey the nodes write to now: with sentinels, whichever they name the primary."""
+        return self.group.primary() if self.group else self._valkey
+
     def start(self) -> RunningCluster:
         try:
-            self.valkey.start()
+            (self.group or self.valkey).start()
             for node in self.nodes:
                 node.spawn()  # side by side: each waits for its own Chromium
             for node in self.nodes:
@@ -48,7 +66,7 @@ class RunningCluster:
         return self
 
     def stop(self) -> None:
-        for piece in [self.haproxy, *self.nodes, self.valkey]:
+        for piece in [self.haproxy, *self.nodes, self.group or self._valkey]:
             if piece is not None:
                 piece.stop()
 
@@ -88,6 +106,14 @@ def cluster(tmp_path: Path, replica_server) -> Iterator[RunningCluster]:
 @pytest.fixture
 def balanced_cluster(tmp_path: Path, replica_server) -> Iterator[RunningCluster]:
     running = RunningCluster(tmp_path, replica_server.url, balancer=True).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def ha_cluster(tmp_path: Path, replica_server) -> Iterator[RunningCluster]:
+    """Nodes on Valkey that fails over: a primary, a replica and three sentinels."""
+    running = RunningCluster(tmp_path, replica_server.url, ha=True).start()
     yield running
     running.stop()
 

@@ -165,7 +165,7 @@ def test_nodes_recover_by_themselves_when_redis_restarts(cluster: RunningCluster
     n1, n2 = cluster.nodes
     owner_page, follower = watched_on_both(cluster, new_context, 'AVAXUSD')
 
-    cluster.valkey.restart()  # everything in it is gone: leases, interest, latest values
+    cluster.valkey.restart_empty()  # everything in it is gone: leases, interest, latest values
     wait_until(lambda: all(cluster.health(n)['cluster']['redis_reachable'] for n in (n1, n2)), 15, 'both reconnected')
     replica.set_price('AVAXUSD', 23.23)
     for page in (owner_page, follower):

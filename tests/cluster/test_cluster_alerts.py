@@ -9,7 +9,7 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from scraper.parsing import format_price
+from market.formatting import format_price
 from tests.cluster.conftest import LEASE_TTL, RunningCluster
 from tests.e2e.alert_steps import AlertApi, api_token, set_alert_with
 from tests.e2e.pages import add_ticker, expect_live
@@ -87,7 +87,7 @@ def test_alerts_come_back_when_valkey_restarts_empty(alert_cluster, new_context,
     key = f'cryptotracker:alert:{alert["id"]}'
     assert alert_cluster.redis('EXISTS', key) == 1
 
-    alert_cluster.valkey.restart()  # it keeps nothing on disk: every alert is gone from it
+    alert_cluster.valkey.restart_empty()  # a flushed or replaced server: every alert is gone from it
     wait_until(lambda: alert_cluster.redis('EXISTS', key) == 1, 20, 'the nodes wrote their alerts back')
     replica.set_price('ARBUSD', round(start * 1.1, 4))
     [post] = receiver.wait_for('/wiped', 1, timeout=30)

@@ -1,7 +1,6 @@
 """Starting and stopping the cluster's pieces: a real Valkey, a real HAProxy, real app nodes, no mocks."""
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
 import signal
@@ -14,7 +13,6 @@ from typing import Iterator
 import httpx
 import psutil
 import pytest
-import redis.asyncio
 
 from cluster.__main__ import main as cluster_main
 from cluster.processes import ROOT, ServerError, free_port, kill_all
@@ -36,44 +34,6 @@ def app_has_cluster_mode() -> bool:
     shown = subprocess.run([sys.executable, 'main.py', '--help'], cwd=ROOT, capture_output=True, text=True,
                            timeout=60)
     return '--redis-url' in shown.stdout
-
-
-async def ping_and_write(url: str) -> bool:
-    client = redis.asyncio.from_url(url)
-    try:
-        answered = await client.ping()
-        await client.set('written-before-restart', '1')
-        return answered
-    finally:
-        await client.aclose()
-
-
-async def read(url: str, key: str) -> bytes | None:
-    client = redis.asyncio.from_url(url)
-    try:
-        return await client.get(key)
-    finally:
-        await client.aclose()
-
-
-def test_valkey_answers_restarts_on_its_port_keeps_nothing_and_leaves_nothing(tmp_path: Path):
-    valkey = ValkeyServer(tmp_path)
-    pids = []
-    try:
-        valkey.start()
-        pids.append(valkey.pid)
-        port = valkey.port
-        assert asyncio.run(ping_and_write(valkey.url))
-
-        valkey.restart()
-        pids.append(valkey.pid)
-        assert valkey.port == port and pids[0] != pids[1]
-        assert not running(pids[0])
-        assert asyncio.run(read(valkey.url, 'written-before-restart')) is None  # --save '': nothing kept
-    finally:
-        valkey.stop()
-    assert not any(map(running, pids))
-    assert list((tmp_path / 'valkey').iterdir()) == []  # no dump.rdb, no appendonly files
 
 
 def test_a_start_that_fails_leaves_nothing_and_says_why(tmp_path: Path):

@@ -36,7 +36,9 @@ class AppProcess:
         self.url = f'http://127.0.0.1:{self.port}'
         self.log_path = storage / f'app-{self.port}.log'
         self.args = [sys.executable, 'main.py', '--host', '127.0.0.1', '--port', str(self.port),
-                     '--tradingview-url', tradingview_url, '--stale-after', str(stale_after), *extra_args]
+                     '--tradingview-url', tradingview_url, '--stale-after', str(stale_after),
+                     # the replica serves the symbol search too, as --demo uses it
+                     '--symbol-search-url', f'{tradingview_url.rstrip("/")}/symbol_search/v3/', *extra_args]
         self.env = {**os.environ, 'STORAGE_SECRET': os.environ.get('STORAGE_SECRET') or 'e2e-secret',
                     'NICEGUI_STORAGE_PATH': str(storage / 'nicegui'), 'PYTHONUNBUFFERED': '1'}
         if path := chromium_path():

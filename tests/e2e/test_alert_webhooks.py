@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from scraper.parsing import format_price
+from market.formatting import format_price
 from tests.e2e.alert_steps import AlertApi, api_token, deliveries, fill_alert, set_alert_with
 from tests.e2e.app_process import AppProcess
 from tests.e2e.pages import add_ticker, card, expect_live, qualified

@@ -10,10 +10,18 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from scraper import InvalidSymbol, normalize_symbol
-from scraper.parsing import format_price
-from tests.e2e.pages import (add, add_ticker, card, expect_field_message, expect_live, field_message, shown_symbols,
-                             ticker_input)
+from market.formatting import format_price
+from market.symbols import InvalidSymbol, normalize_symbol
+from tests.e2e.pages import (
+    add,
+    add_ticker,
+    card,
+    expect_field_message,
+    expect_live,
+    field_message,
+    shown_symbols,
+    ticker_input,
+)
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -119,24 +127,30 @@ def test_one_coin_on_two_exchanges_is_two_cards_each_following_its_own_market(da
     assert (tickers['COINBASE:AAVEUSD']['price'], tickers['BINANCE:AAVEUSD']['price']) == (270.55, 250.11)
 
 
-@pytest.mark.parametrize(('typed', 'message'), [('FOOEX:HBARUSD', 'HBARUSD was not found on FOOEX'),
-                                                ('coinbase:hbarusdt', 'HBARUSDT was not found on COINBASE')])
-def test_an_exchange_that_does_not_list_the_ticker_is_explained_on_its_card(dashboard: Page, replica, typed,
-                                                                            message):
-    add_ticker(dashboard, typed)
-    failed = card(dashboard, typed)
-    expect(failed).to_have_attribute('data-status', 'error')
-    expect(failed.locator('.message')).to_have_text(message)
-    expect(failed.get_by_role('progressbar')).to_be_hidden()
+@pytest.mark.parametrize(('typed', 'message', 'suggested'), [
+    ('FOOEX:HBARUSD', 'HBARUSD was not found on FOOEX.', 'KRAKEN:HBARUSD'),
+    ('coinbase:hbarusdt', 'HBARUSDT was not found on COINBASE.', 'BINANCE:HBARUSDT')])
+def test_an_exchange_that_does_not_list_the_ticker_is_explained_at_the_field(dashboard: Page, replica, typed, message,
+                                                                             suggested):
+    add(dashboard, typed)
+    # Next to the field, with the markets that do exist, instead of a red card the person must then remove.
+    expect_field_message(dashboard, message)
+    expect(ticker_input(dashboard)).to_have_value(typed)
+    expect(dashboard.locator(f'[role="option"][data-suggestion="{suggested}"]')).to_be_visible()
+    assert shown_symbols(dashboard) == []
+    dashboard.reload()
+    assert shown_symbols(dashboard) == []  # not kept on the list either
 
 
-def test_an_unknown_ticker_shows_an_error_on_its_card(dashboard: Page, replica):
-    add_ticker(dashboard, 'NOPEUSD')
-    nope = card(dashboard, 'NOPEUSD')
-    expect(nope).to_have_attribute('data-status', 'error')
-    expect(nope.locator('.message')).to_contain_text('NOPEUSD was not found')
-    expect(nope.get_by_role('progressbar')).to_be_hidden()
-    expect(nope.locator('.price')).to_be_hidden()
+def test_an_unknown_ticker_is_explained_at_the_field(dashboard: Page, replica, app_server):
+    add(dashboard, 'NOPEUSD')
+    expect_field_message(dashboard, 'NOPEUSD was not found on BINANCE.')
+    expect(ticker_input(dashboard)).to_have_value('NOPEUSD')
+    expect(dashboard.locator('.add-form .q-field__messages')).to_contain_text('NOPEUSD was not found')
+    expect(card(dashboard, 'NOPEUSD')).to_have_count(0)
+    wait_until(lambda: 'BINANCE:NOPEUSD' not in app_server.tickers(), 10, 'NOPEUSD released')
+    ticker_input(dashboard).fill('NOPEUSDT')  # typing again clears the message
+    expect(field_message(dashboard)).to_have_count(0)
 
 
 # The last ones upper-case to ASCII ('ſ' -> 'S', 'ß' -> 'SS', 'ﬀ' -> 'FF'): refused as typed, never "corrected".
@@ -266,8 +280,8 @@ def test_the_header_shows_the_connection(dashboard: Page):
 
 
 def test_health_tickers_and_metrics_for_programs(dashboard: Page, replica, app_server):
-    add_ticker(dashboard, 'NOSUCHUSD')
-    expect(card(dashboard, 'NOSUCHUSD')).to_have_attribute('data-status', 'error')
+    add(dashboard, 'NOSUCHUSD')
+    expect_field_message(dashboard, 'NOSUCHUSD was not found on BINANCE.')  # counted below, then released
     add_ticker(dashboard, 'ATOMUSD')
     expect_live(dashboard, 'ATOMUSD')
     replica.set_price('ATOMUSD', 4.75)

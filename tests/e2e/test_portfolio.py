@@ -6,9 +6,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.pages import add_ticker, card, expect_live, shown_symbols
-from tests.e2e.tool_steps import prices_put_back  # noqa: F401 (an autouse fixture for this module)
-from tests.e2e.tool_steps import (dialog, field_error, holding_row, open_holding_form, set_alert, set_holding,
-                                  total)
+from tests.e2e.tool_steps import (
+    dialog,
+    field_error,
+    holding_row,
+    open_holding_form,
+    prices_put_back,  # noqa: F401 (an autouse fixture for this module)
+    set_alert,
+    set_holding,
+    total,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -88,7 +95,10 @@ def test_bad_quantities_are_refused_with_messages(dashboard: Page, replica):
     form.get_by_role('button', name='Cancel').click()
     expect(dialog(dashboard)).to_be_hidden()
     expect(holding_row(dashboard, 'ADAUSDT')).to_have_count(0)
-    expect(dashboard.locator('.portfolio-empty')).to_be_visible()
+    # Still no holding: the portfolio is its button alone, no title, no table.
+    expect(dashboard.get_by_role('button', name='Add holding')).to_be_visible()
+    expect(dashboard.get_by_role('heading', name='Portfolio')).to_have_count(0)
+    expect(dashboard.locator('.portfolio-table')).to_have_count(0)
 
 
 def test_removing_a_ticker_asks_before_dropping_its_holding(dashboard: Page, replica, app_server):

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from scraper.parsing import format_price
+from market.formatting import format_price
 from tests.e2e.pages import add_ticker, card, expect_live, last_value, spark_points, sparkline
 from tests.helpers import wait_until
 

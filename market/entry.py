@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable
 
+from .formatting import format_price
 from .history import Bar
-from .parsing import format_price
 from .symbols import split_symbol
 
 

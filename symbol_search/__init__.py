@@ -1,0 +1,1 @@
+"""TradingView's symbol search, asked over HTTP for every page and program at once."""
