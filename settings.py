@@ -125,6 +125,10 @@ class Settings:
                           shown_default='HOSTNAME:PORT')
     lease_ttl: float = option(6.0, '--lease-ttl', 'LEASE_TTL', "seconds a node holds a symbol without renewing: a "
                               "dead node's symbols move after about this long", parse=between(1, 600, float))
+    allow_private_webhooks: bool = option(False, '--allow-private-webhooks', 'ALLOW_PRIVATE_WEBHOOKS',
+                                          'let alert webhooks reach loopback, private and link-local addresses '
+                                          '(refused by default: a URL must not make this server probe its own '
+                                          'network)', shown_default='off')
     # Benchmark-only: read the price element on a timer as peer tools do, instead of being pushed.
     poll_interval: float | None = option(None, '--bench-poll-interval', 'BENCH_POLL_INTERVAL', '', parse=SECONDS,
                                          hidden=True)

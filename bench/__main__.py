@@ -17,7 +17,8 @@ from bench.reports import runs_table
 SCENARIOS = {'engine': 'bench.engine', 'latency': 'bench.latency', 'add': 'bench.add_first_price',
              'polling': 'bench.polling', 'fanout': 'bench.fanout', 'memory': 'bench.memory',
              'cluster': 'bench.cluster', 'history': 'bench.history', 'stream': 'bench.stream',
-             'durability': 'bench.durability', 'search': 'bench.search'}
+             'durability': 'bench.durability', 'search': 'bench.search', 'alerts': 'bench.alerts',
+             'webhooks': 'bench.hanging_webhooks'}
 
 
 def run_scenario(name: str, module: ModuleType, size: str, runs: int) -> Path:

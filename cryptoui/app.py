@@ -9,11 +9,13 @@ from types import FrameType
 
 from nicegui import app, ui
 
+from alerts.service import AlertService
+from alerts.store import open_store
 from prices import LocalPrices, PriceSource
 from settings import Settings
 from symbol_search.service import SymbolSearch, browser_agent
 
-from . import api, connection, dashboard, search_api, stream_api, symbol_page, theme
+from . import alert_api, alert_tools, api, connection, dashboard, search_api, stream_api, symbol_page, theme
 from .metrics import Metrics
 from .price_feed import PriceFeed
 from .services import Services
@@ -81,18 +83,25 @@ def run(settings: Settings) -> None:
     # One search for every page and program: its cache, shared requests and pace are the whole server's.
     search = SymbolSearch(settings.symbol_search_url, settings.tradingview_url,
                           user_agent=lambda: browser_agent(engine.health().version))
-    services = Services(engine, settings, feed, search)
+    alerts = AlertService(engine, settings, open_store(settings))
+    alert_tools.install(alerts)
+    services = Services(engine, settings, feed, search, alerts)
     dashboard.register(services)
     symbol_page.register(services)
     api.register(engine, settings)
     search_api.register(search)
+    alert_api.register(alerts, engine, settings)
     hub = StreamHub(engine, settings, feed)
     stream_api.register(hub, settings.stream_heartbeat)
     metrics.count_streams(hub)
+    metrics.count_alerts(alerts)
     metrics.register_route()
     # Startup handlers run as tasks: the page serves at once and /health says 'degraded' until Chromium is up.
     app.on_startup(engine.start)
-    # Uvicorn turns SIGINT/SIGTERM into this shutdown: every tab and Chromium itself are closed.
+    app.on_startup(alerts.start)  # after the engine's start has begun: armed alerts subscribe to their symbols
+    # Uvicorn turns SIGINT/SIGTERM into this shutdown: every tab and Chromium itself are closed (alerts first:
+    # they give their symbols back and end their deliveries).
+    app.on_shutdown(alerts.stop)
     app.on_shutdown(engine.stop)
     app.on_shutdown(search.close)
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -12,6 +12,7 @@ from market.symbols import InvalidSymbol, normalize_symbol, sort_key, split_symb
 from prices import TooManySymbols
 
 from . import connection, symbol_page, theme
+from .alert_tools import AlertTools
 from .page_tools import PageTools
 from .services import Services
 from .subscriptions import PageSubscriptions
@@ -44,7 +45,9 @@ class Dashboard:
         self._verdicts = Verdicts(on_not_found=self._not_found)
         self._tools = PageTools(app.storage.user, services.engine, self._cards,
                                 listed=lambda: self._watchlist.symbols,
-                                siblings=lambda: [page._tools for page in self._sibling_pages()])
+                                siblings=lambda: [page._tools for page in self._sibling_pages()],
+                                alerts=AlertTools(services.alerts, services.engine, self._browser_id, app.storage.user,
+                                                  self._cards, services.settings.exchange))
         # on_delete, not on_disconnect: a reload builds the new page before this one is deleted, so the
         # symbols' tabs stay open across reloads; a closed browser releases them after reconnect_timeout.
         client.on_delete(self._close)
@@ -203,6 +206,7 @@ class Dashboard:
         self._verdicts.close()
         self._field.close()
         self._subscriptions.close()
+        self._tools.close()
         pages = _pages_by_browser.get(self._browser_id)
         if pages is not None:
             pages.discard(self)

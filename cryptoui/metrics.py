@@ -1,6 +1,8 @@
 """Prometheus metrics on a registry of our own (the global one would mix in whatever else is imported)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import Response
 from nicegui import Client, app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -11,6 +13,9 @@ from market.entry import PriceEntry, Status
 from prices import PriceSource
 
 from .streams import KINDS, StreamHub
+
+if TYPE_CHECKING:
+    from alerts.service import AlertService
 
 TROUBLE = {Status.ERROR.value, Status.RECONNECTING.value}
 # From sub-millisecond (the usual in-process push) to seconds (a blocked event loop).
@@ -76,6 +81,10 @@ class Metrics:
         """The programs' streams (cryptoui/streams.py), read from the hub when Prometheus scrapes."""
         self.registry.register(_StreamCollector(hub))
 
+    def count_alerts(self, service: AlertService) -> None:
+        """Alerts and their webhook deliveries, read when Prometheus scrapes (counts only: never a URL)."""
+        self.registry.register(_AlertCollector(service))
+
     def register_route(self) -> None:
         @app.get('/metrics', include_in_schema=False)
         async def metrics() -> Response:  # on the loop that owns the state the gauges read
@@ -134,3 +143,26 @@ class _StreamCollector(Collector):
         yield GaugeMetricFamily('cryptotracker_stream_longest_buffer',
                                 'Events waiting in the fullest consumer buffer (cut off at --stream-buffer)',
                                 value=self._hub.longest_buffer)
+
+
+class _AlertCollector(Collector):
+    """Alerts kept and armed, firings waiting for the store, and webhook deliveries by outcome."""
+
+    def __init__(self, service: AlertService) -> None:
+        self._service = service
+
+    def collect(self):  # noqa: ANN201 - the prometheus_client Collector interface
+        service = self._service
+        yield GaugeMetricFamily('cryptotracker_alerts', 'Alerts kept (armed or fired)', value=len(service.alerts))
+        yield GaugeMetricFamily('cryptotracker_alerts_armed', 'Alerts watching prices now', value=len(service.book))
+        yield GaugeMetricFamily('cryptotracker_alert_symbols_held', 'Symbols held by armed alerts',
+                                value=len(service.holds.held))
+        yield GaugeMetricFamily('cryptotracker_alert_claims_waiting', 'Firings waiting for the store',
+                                value=service.claims.pending)
+        yield GaugeMetricFamily('cryptotracker_webhooks_waiting', 'Webhook messages queued',
+                                value=service.deliveries.waiting())
+        deliveries = CounterMetricFamily('cryptotracker_webhook_deliveries', 'Webhook attempts by outcome',
+                                         labels=['outcome'])
+        for outcome in ('sent', 'retrying', 'failed', 'refused', 'dropped'):
+            deliveries.add_metric([outcome], service.deliveries.outcomes[outcome])
+        yield deliveries

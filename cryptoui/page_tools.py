@@ -1,8 +1,9 @@
 """What a person does with the prices on one page: alerts, the portfolio, sorting and filtering.
 
-All of it is stored per browser in app.storage.user beside the list, and shown in each of the browser's
-tabs: a change made in one tab is pushed to the others (`_everywhere`). The server does work only when the
-person changes something or an alert fires; the live numbers are all computed in the browser.
+Holdings and the sort are stored per browser in app.storage.user beside the list, and shown in each of the
+browser's tabs: a change made in one tab is pushed to the others (`_everywhere`). Alerts are server objects
+(alerts/, shown by alert_tools.py), which tell every page of their browser themselves. The server does work
+only when the person changes something or an alert fires; the live numbers are all computed in the browser.
 """
 from __future__ import annotations
 
@@ -10,14 +11,13 @@ import logging
 from functools import cached_property
 from typing import Callable, MutableMapping
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 
 from market.entry import PriceEntry
 from prices import PriceSource
 
-from . import alerts, portfolio, sorting
-from .alert_form import AlertForm, AlertRequest
-from .alerts import AlertBook, AlertWatcher, Claim
+from . import portfolio, sorting
+from .alert_tools import AlertTools
 from .holding_form import HoldingChange, HoldingForm, label
 from .portfolio import Holdings, PortfolioPanel
 from .sorting import GridTools
@@ -25,18 +25,17 @@ from .ticker_card import TickerCard
 
 log = logging.getLogger(__name__)
 
-ASKED_KEY = 'notifications_asked'  # the browser was asked for notifications once: never again
-
 
 class PageTools:
     def __init__(self, storage: MutableMapping, engine: PriceSource, cards: dict[str, TickerCard],
-                 listed: Callable[[], list[str]], siblings: Callable[[], list[PageTools]]) -> None:
+                 listed: Callable[[], list[str]], siblings: Callable[[], list[PageTools]],
+                 alerts: AlertTools) -> None:
         self._storage = storage
         self._listed = listed  # the browser's stored list (a page being built shows only part of it yet)
         self._engine = engine
         self._cards = cards  # the page's own dict: cards come and go there
         self._siblings = siblings
-        self._alerts = AlertBook(storage)
+        self._alerts = alerts
         self._holdings = Holdings(storage)
 
     def build(self) -> None:
@@ -47,12 +46,10 @@ class PageTools:
         self._panel = PortfolioPanel(on_add=lambda: self._holding_form.open(self._symbols()),
                                      on_edit=lambda symbol: self._holding_form.open(self._symbols(), symbol))
         self._grid_tools = GridTools(self._storage, on_choose=lambda _: self._everywhere())
-        self._watcher = AlertWatcher(on_claim=self._claim)
+        self._alerts.build()
 
-    @cached_property
-    def _alert_form(self) -> AlertForm:
-        with self._container:
-            return AlertForm(self._engine.entry, on_set=self._set_alert, on_remove=self._remove_alert)
+    def close(self) -> None:
+        self._alerts.close()
 
     @cached_property
     def _holding_form(self) -> HoldingForm:
@@ -85,14 +82,9 @@ class PageTools:
         """Show what is stored now. Called on this page's changes and its siblings', never per tick."""
         symbols = self._symbols()
         # What belongs to symbols no longer on the list (removed while this was not running) goes.
-        listed = self._listed()
-        self._alerts.keep_only(listed)
-        self._holdings.keep_only(listed)
-        stored_alerts = self._alerts.all()
+        self._holdings.keep_only(self._listed())
         holdings = self._holdings.all()
-        self._watcher.show(stored_alerts)
-        for symbol, card in self._cards.items():
-            card.show_alert(alerts.card_view(stored_alerts.get(symbol, {})))
+        self._alerts.refresh()
         self._panel.visible = bool(symbols)
         self._panel.show(portfolio.rows(holdings, self._entry))
         quantities = {symbol: holding.quantity for symbol, holding in holdings.items()}
@@ -105,40 +97,10 @@ class PageTools:
         for tools in (self, *self._siblings()):
             tools.refresh()
 
-    # --- alerts -------------------------------------------------------------------------------------------
+    # --- alerts (alert_tools.py) ----------------------------------------------------------------------------
 
     def open_alert(self, symbol: str) -> None:
-        if symbol in self._cards:
-            self._alert_form.open(symbol, label(symbol), self._alerts.of(symbol))
-
-    def _set_alert(self, request: AlertRequest) -> None:
-        if request.symbol not in self._cards:  # removed in another tab while the form was open
-            return
-        self._alerts.set(request.symbol, request.above, request.below)
-        log.info('alert set on %s: above %s, below %s', request.symbol, request.above, request.below)
-        self._everywhere()
-        if not self._storage.get(ASKED_KEY):
-            # Asked the first time an alert is set, never on page load: by now the person knows what for.
-            # The click is still within the browser's user-activation window, which Firefox requires.
-            self._storage[ASKED_KEY] = True
-            self._watcher.ask_permission()
-
-    def _remove_alert(self, symbol: str) -> None:
-        self._alerts.remove(symbol)
-        log.info('alert removed on %s', symbol)
-        self._everywhere()
-
-    def _claim(self, claim: Claim) -> None:
-        """A tab of this browser saw a level reached: fire it once, and tell every tab."""
-        level = self._alerts.fire(claim.symbol, claim.side, claim.armed_at, claim.price)
-        if level is None:
-            return  # another tab's claim won, or it was re-armed or removed meanwhile
-        log.info('alert fired on %s: %s %s at %s', claim.symbol, claim.side, level.price, claim.price)
-        toast, notification = alerts.announcement(claim.symbol, claim.side, level)
-        for tools in (self, *self._siblings()):
-            tools.refresh()
-            # One system notification per browser, from the tab whose claim won; a toast in each tab.
-            tools._watcher.announce(toast, notification if tools is self else None)
+        self._alerts.open(symbol, label(symbol))
 
     # --- holdings -------------------------------------------------------------------------------------------
 
@@ -158,7 +120,7 @@ class PageTools:
     async def may_remove(self, symbol: str) -> bool:
         """Ask before a ticker's holding (or alert) goes with it; True when nothing needs asking."""
         holding = self._holdings.get(symbol)
-        has_alert = bool(self._alerts.of(symbol))
+        has_alert = self._alerts.has(symbol)
         if holding is None and not has_alert:
             return True
         lost = ' and '.join(part for part in (
@@ -169,6 +131,6 @@ class PageTools:
         return bool(await confirm)
 
     def forget(self, symbol: str) -> None:
-        """The ticker leaves the list: its holding and alert go with it, in every tab."""
+        """The ticker leaves the list: its holding and alerts go with it, in every tab."""
         self._holdings.remove(symbol)
-        self._alerts.remove(symbol)
+        background_tasks.create(self._alerts.forget(symbol), name=f'remove the alerts on {symbol}')

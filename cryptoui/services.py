@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alerts.service import AlertService
 from prices import PriceSource
 from settings import Settings
 from symbol_search.service import SymbolSearch
@@ -16,3 +17,4 @@ class Services:
     settings: Settings
     feed: PriceFeed
     search: SymbolSearch
+    alerts: AlertService

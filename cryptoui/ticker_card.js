@@ -66,7 +66,7 @@ export default {
       </div>
     </div>`,
   // symbol is EXCHANGE:TICKER, the key of every message; ticker and exchange are its two parts, for people.
-  // alert: {text, fired} from alerts.card_view, or null.
+  // alert: {text, fired, hold?} from alerts.card_view, or null.
   props: { symbol: String, ticker: String, exchange: String, href: String, initial: Object, history: String,
            alert: Object },
   emits: ['remove', 'listening', 'alert'],
@@ -96,7 +96,9 @@ export default {
       if (this.spark.points.length < 2) return `${this.label}, so far: ${last}`;
       return `${this.label}, last ${this.range}: from ${first} to ${last}`;
     },
-    alertWaits() { return { error: 'on hold: no price', stale: 'on hold: the price is stale' }[this.status] || ''; },
+    alertWaits() {
+      return this.alert?.hold || { error: 'on hold: no price', stale: 'on hold: the price is stale' }[this.status] || '';
+    },
   },
   mounted() {
     useClock();

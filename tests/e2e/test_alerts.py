@@ -1,5 +1,6 @@
-"""Price alerts as a person uses them: set on a card's bell, checked in the browser against the prices the
-page receives, fired once per browser with a toast and (when allowed) a system notification.
+"""Price alerts as a person uses them: set on a card's bell, checked by the server against every price, fired
+once per browser with a toast in each tab and (when allowed) one system notification. (Webhooks, pages
+closed, restarts and programs: test_alert_webhooks.py.)
 
 One app for the module; each test uses symbols no other test here uses.
 """
