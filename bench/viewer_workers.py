@@ -154,6 +154,7 @@ def _counters(results: list[dict[str, Any]]) -> dict[str, Any]:
         for kind, n in result['kinds'].items():
             kinds[kind] += n
     return {'open': sum(r['open'] for r in results), 'ended': sum(r['ended'] for r in results),
+            'measured': sum(r.get('measured', 0) for r in results),
             'ended_reasons': [e for r in results for e in r['ended_reasons']][:5],
             'frames': sum(r['frames'] for r in results), 'pings': sum(r['pings'] for r in results),
             'frame_kinds': dict(kinds)}
