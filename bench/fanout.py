@@ -177,6 +177,7 @@ if __name__ == '__main__':  # python -m bench.fanout [viewers ...]: a quick look
     chosen = tuple(int(a) for a in sys.argv[1:]) or SIZES['full']['steps']
     table, details = asyncio.run(measure(chosen, int(os.environ.get('FANOUT_WINDOW', '15')), **_options(),
                                          hold=float(os.environ.get('FANOUT_HOLD', '0')) or None))
-    Path('/tmp/fanout-raw.json').write_text(json.dumps(details, indent=1, default=str))
+    raw_path = Path(os.environ.get('FANOUT_RAW') or '/tmp/fanout-raw.json')  # FANOUT_RAW: where the raw JSON goes
+    raw_path.write_text(json.dumps(details, indent=1, default=str))
     for line in table:
         print(line)
