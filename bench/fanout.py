@@ -131,10 +131,13 @@ async def measure(steps: tuple[int, ...] = SIZES['full']['steps'], window: int =
             await asyncio.sleep(3)
             raw['memory'][1] = baseline = memory_mb(stack.app.pid)
             for viewers in steps:
-                connect = await pool.connect_to(viewers, timeout=600)
+                # A viewer the server dropped (its socket closed) is replaced, as a browser's page reconnects; the
+                # row says how many were (`replaced`), and how many were still connected at the window's end.
+                connect = await pool.connect_to(viewers, timeout=600, replace_dropped=True)
                 raw['connects'].append({'to': viewers, **connect})
                 await asyncio.sleep(3 if viewers < 500 else 6)  # let the connect burst settle
                 result = await measure_window(stack, pool, driver, viewers, window)
+                result['replaced_before'] = connect['replaced']
                 raw['memory'][viewers] = result['memory'] = memory = memory_mb(stack.app.pid)
                 per_viewer = (memory['server_uss_mb'] - baseline['server_uss_mb']) / (viewers - 1) \
                     if viewers > 1 else None

@@ -54,6 +54,7 @@ def fanout_row(window: dict[str, Any], per_viewer_mb: float | None,
     per_frame = round(cpu_seconds / window['frames'] * 1e6, 1) if window['frames'] else None
     return {
         'viewers': window['viewers'], 'connected': window['open_viewers'], 'measured': window['measured_viewers'],
+        'replaced': window.get('replaced_before', 0),
         'p50_ms': window['latency']['p50_ms'], 'p99_ms': p99,
         'target_p99_ms': target_p99_ms if target_p99_ms is not None else '-', 'met': met,
         'delivered_%': delivered, 'frames_per_s': round(window['frames'] / window['cpu_seconds_measured']),
