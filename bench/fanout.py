@@ -1,4 +1,4 @@
-"""Fan-out: 100, 300, 1000, 2000 simulated viewers of 10 symbols each, every symbol moved once a second.
+"""Fan-out: 100, 300, 1000, 2000, 5000 simulated viewers of 10 symbols each, every symbol moved once a second.
 
 Measures at the viewers the delay from the source's send (the replica's `sent_at`) to the arrival of the
 price, and at the server its CPU, event-loop responsiveness and memory per viewer. The pieces:
@@ -10,8 +10,11 @@ price, and at the server its CPU, event-loop responsiveness and memory per viewe
 - bench.viewer_workers: the simulated viewers (bench.viewers), in worker processes; bench.price_driver:
   the market.
 
-Viewers are added in steps (cumulative: 100, then 200 more, then 700 more, then 1000 more); each step is
-measured for a fixed window after its viewers are connected and settled.
+Viewers are added in steps (cumulative: 100, then 200 more, 700 more, 1000 more, 3000 more); each step is
+measured for a fixed window after its viewers are connected and settled. Each row says how many viewers were
+connected at the window's end and how many of them received prices in it (measured), the server's CPU per
+frame it sent (its CPU seconds over the frames the viewers received, pings included), the simulated viewers'
+own CPU beside the server's, and the machine's load average meanwhile.
 """
 from __future__ import annotations
 
@@ -39,12 +42,13 @@ from bench.viewer_workers import CONNECT_CONCURRENCY, ViewerWorkers, connect_fir
 # Big and small prices (DOGE and ADA show 4 decimals on the card, the replica's own precision differs).
 SYMBOLS = ['BTCUSD', 'ETHUSD', 'SOLUSD', 'XRPUSD', 'BNBUSD', 'DOGEUSD', 'ADAUSD', 'LTCUSD', 'LINKUSD', 'AVAXUSD']
 SIZES = {
-    'full': {'steps': (100, 300, 1000, 2000), 'window': 25, 'symbols': SYMBOLS},
+    'full': {'steps': (100, 300, 1000, 2000, 5000), 'window': 25, 'symbols': SYMBOLS},
     'smoke': {'steps': (5,), 'window': 5, 'symbols': SYMBOLS[:3]},
 }
 # `--runs N` (bench/__main__.py): one line per size and run, then the spread
-RUNS_TABLE = (('viewers',), ('p50_ms', 'p99_ms', 'delivered_%', 'source_p99_ms'))
+RUNS_TABLE = (('viewers',), ('p50_ms', 'p99_ms', 'delivered_%', 'server_us_per_frame', 'source_p99_ms', 'load_1m'))
 GRACE = 2.0  # after the last move of a window: what has not arrived by then counts as not delivered
+TARGET_P99_MS = {1000: 150, 2000: 250, 5000: 500}  # issue 20, with every price delivered
 
 
 async def measure_window(stack: Stack, workers: ViewerWorkers, driver: PriceDriver, viewers: int,
@@ -54,6 +58,7 @@ async def measure_window(stack: Stack, workers: ViewerWorkers, driver: PriceDriv
         await workers.reset()
         driver.reset()
         window_start = time.time()
+        load_before = os.getloadavg()
         cpu = CpuMeter(stack.app.pid, stack.replica.pid)
         sampler = HealthSampler(probe)
         sampling = asyncio.create_task(sampler.run(seconds + GRACE))
@@ -62,6 +67,7 @@ async def measure_window(stack: Stack, workers: ViewerWorkers, driver: PriceDriv
         silent, failures = driver.silent, driver.failures
         await asyncio.sleep(GRACE)
         cpu_percent = cpu.stop()
+        measured_s = time.time() - window_start
         await sampling
     collected = await workers.collect()
     parts = viewer_latencies(sent, collected)
@@ -70,10 +76,13 @@ async def measure_window(stack: Stack, workers: ViewerWorkers, driver: PriceDriv
         'viewers': viewers, 'changes': len(sent), 'expected': viewers * len(sent), 'delivered': len(total),
         'silent_posts': silent, 'driver_failures': failures, 'latency': summary_ms(total),
         'app_latency': summary_ms(parts['app']), 'source_latency': summary_ms(parts['source']),
-        'cpu_percent': cpu_percent, 'health_rtt_ms': sampler.rtt_ms, 'reported_lag_ms': sampler.reported_lag_ms,
+        'cpu_percent': cpu_percent, 'cpu_seconds_measured': round(measured_s, 2),
+        'loadavg_before': load_before, 'loadavg_after': os.getloadavg(),
+        'health_rtt_ms': sampler.rtt_ms, 'reported_lag_ms': sampler.reported_lag_ms,
         'lag_p99_ms': round(percentile(sampler.reported_lag_ms or sampler.rtt_ms, 99), 1),
         'lag_from': 'app' if sampler.reported_lag_ms else 'health_rtt',
-        'health_failures': sampler.failures, 'open_viewers': collected['open'], 'ended_viewers': collected['ended'],
+        'health_failures': sampler.failures, 'open_viewers': collected['open'],
+        'measured_viewers': collected['measured'], 'ended_viewers': collected['ended'],
         'ended_reasons': collected['ended_reasons'], 'frames': collected['frames'], 'pings': collected['pings'],
         'frame_kinds': collected['frame_kinds'],
         'latency_s_sample': total[:: max(1, len(total) // 2000)],
@@ -122,15 +131,18 @@ async def measure(steps: tuple[int, ...] = SIZES['full']['steps'], window: int =
             await asyncio.sleep(3)
             raw['memory'][1] = baseline = memory_mb(stack.app.pid)
             for viewers in steps:
-                connect = await pool.connect_to(viewers, timeout=600)
+                # A viewer the server dropped (its socket closed) is replaced, as a browser's page reconnects; the
+                # row says how many were (`replaced`), and how many were still connected at the window's end.
+                connect = await pool.connect_to(viewers, timeout=600, replace_dropped=True)
                 raw['connects'].append({'to': viewers, **connect})
                 await asyncio.sleep(3 if viewers < 500 else 6)  # let the connect burst settle
                 result = await measure_window(stack, pool, driver, viewers, window)
+                result['replaced_before'] = connect['replaced']
                 raw['memory'][viewers] = result['memory'] = memory = memory_mb(stack.app.pid)
                 per_viewer = (memory['server_uss_mb'] - baseline['server_uss_mb']) / (viewers - 1) \
                     if viewers > 1 else None
                 raw['windows'].append(result)
-                rows.append(fanout_row(result, per_viewer))
+                rows.append(fanout_row(result, per_viewer, TARGET_P99_MS.get(viewers)))
                 print(f'fanout: {rows[-1]}', flush=True)
             if hold:
                 print(f'fanout: holding {hold} s for a profiler; app pid {stack.app.pid}', flush=True)
@@ -142,8 +154,15 @@ async def measure(steps: tuple[int, ...] = SIZES['full']['steps'], window: int =
                 await driver.stop()
         if pool is not None:
             await pool.close()
-        raw['stop'] = stack.stop()
+        raw['stop'] = stop(stack, max(steps))
     return rows, raw
+
+
+def stop(stack: Stack, viewers: int) -> dict[str, Any]:
+    """Stop the stack, with time for the app to delete each viewer's page on its way out."""
+    started = time.perf_counter()
+    stopped = stack.stop(app_timeout=30 + viewers / 100)
+    return {**stopped, 'seconds': round(time.perf_counter() - started, 1)}
 
 
 def _options() -> dict[str, Any]:
@@ -161,6 +180,7 @@ if __name__ == '__main__':  # python -m bench.fanout [viewers ...]: a quick look
     chosen = tuple(int(a) for a in sys.argv[1:]) or SIZES['full']['steps']
     table, details = asyncio.run(measure(chosen, int(os.environ.get('FANOUT_WINDOW', '15')), **_options(),
                                          hold=float(os.environ.get('FANOUT_HOLD', '0')) or None))
-    Path('/tmp/fanout-raw.json').write_text(json.dumps(details, indent=1, default=str))
+    raw_path = Path(os.environ.get('FANOUT_RAW') or '/tmp/fanout-raw.json')  # FANOUT_RAW: where the raw JSON goes
+    raw_path.write_text(json.dumps(details, indent=1, default=str))
     for line in table:
         print(line)

@@ -106,16 +106,22 @@ class Stack:
             raise
         return self
 
-    def stop(self) -> dict[str, Any]:
-        """Stop both; the app's log is kept (its path and its warnings go into the results)."""
-        code = None
+    def stop(self, app_timeout: float = 30) -> dict[str, Any]:
+        """Stop both; the app's log is kept (its path and its warnings go into the results). An app that outlives
+        `app_timeout` after SIGTERM is killed and said so in the results (`app_stop_failure`), which are kept."""
+        code, failure = None, None
         try:
             if self._app is not None:
-                code = self._app.stop(timeout=30)
+                code = self._app.stop(timeout=app_timeout)
+        except AssertionError as problem:  # AppProcess.stop: it ignored SIGTERM and was killed
+            failure = str(problem).splitlines()[0]
         finally:
             self.replica.stop()
         kept: dict[str, Any] = {'app_exit_code': code}
-        if code not in (0, None):
+        if failure:
+            kept['app_stop_failure'] = failure
+            print(f'{failure}:\n{self.app.log_tail(20)}', file=sys.stderr)
+        elif code not in (0, None):
             print(f'the app exited with {code}:\n{self.app.log_tail(40)}', file=sys.stderr)
         if self._app is not None and self._app.log_path.exists():
             log = self._app.log_path.read_text(errors='replace')

@@ -43,19 +43,30 @@ def latency_rows(scenario: str, mode: str, run: LatencyRun, *, target: str | Non
     return rows
 
 
-def fanout_row(window: dict[str, Any], per_viewer_mb: float | None) -> dict[str, Any]:
+def fanout_row(window: dict[str, Any], per_viewer_mb: float | None,
+               target_p99_ms: float | None = None) -> dict[str, Any]:
     cpu = window['cpu_percent']
+    delivered = round(100 * window['delivered'] / window['expected'], 2) if window['expected'] else 0.0
+    p99 = window['latency']['p99_ms']
+    met = '-' if target_p99_ms is None else 'yes' if p99 <= target_p99_ms and delivered == 100 else 'no'
+    # The server's CPU seconds in the window over the frames the viewers received in it (pings included).
+    cpu_seconds = cpu['server'] / 100 * window['cpu_seconds_measured']
+    per_frame = round(cpu_seconds / window['frames'] * 1e6, 1) if window['frames'] else None
     return {
-        'viewers': window['viewers'],
-        'p50_ms': window['latency']['p50_ms'], 'p99_ms': window['latency']['p99_ms'],
-        'delivered_%': round(100 * window['delivered'] / window['expected'], 2) if window['expected'] else 0.0,
-        'server_cpu_%': cpu['server'], 'loop_lag_p99_ms': window['lag_p99_ms'],
+        'viewers': window['viewers'], 'connected': window['open_viewers'], 'measured': window['measured_viewers'],
+        'replaced': window.get('replaced_before', 0),
+        'p50_ms': window['latency']['p50_ms'], 'p99_ms': p99,
+        'target_p99_ms': target_p99_ms if target_p99_ms is not None else '-', 'met': met,
+        'delivered_%': delivered, 'frames_per_s': round(window['frames'] / window['cpu_seconds_measured']),
+        'server_cpu_%': cpu['server'], 'server_us_per_frame': per_frame, 'viewers_cpu_%': cpu['viewers'],
+        'loop_lag_p99_ms': window['lag_p99_ms'],
         'health_rtt_p99_ms': round(percentile(window['health_rtt_ms'], 99), 1),
         'server_mb_per_viewer': None if per_viewer_mb is None else round(per_viewer_mb, 3),
-        'chromium_cpu_%': cpu['chromium'], 'pw_driver_cpu_%': cpu['driver'], 'viewers_cpu_%': cpu['viewers'],
+        'chromium_cpu_%': cpu['chromium'], 'pw_driver_cpu_%': cpu['driver'],
         # where p99 goes: source -> the app's receipt (Chromium, scraper), and the app's receipt -> viewer
         'source_p99_ms': window['source_latency']['p99_ms'], 'app_p99_ms': window['app_latency']['p99_ms'],
-        'other_cpu_%': cpu['others'],
+        'other_cpu_%': cpu['others'], 'machine_cpu_%': cpu['machine'],
+        'load_1m': round(max(window['loadavg_before'][0], window['loadavg_after'][0]), 2),
     }
 
 

@@ -88,23 +88,26 @@ class ViewerWorkers:
         async with self._lock:
             return await asyncio.gather(*(self._ask(pipe, *command, timeout=timeout) for pipe in self._pipes))
 
-    async def connect_to(self, total: int, timeout: float = 300) -> dict[str, Any]:
-        """Bring the number of viewers up to `total`, spread evenly over the workers."""
-        extra = max(0, total - self.count)
+    async def connect_to(self, total: int, timeout: float = 300, replace_dropped: bool = False) -> dict[str, Any]:
+        """Bring the number of viewers up to `total`, spread evenly over the workers. `replace_dropped`: count only
+        the open ones, so viewers the server dropped since are replaced by new ones (as a page reconnects)."""
+        open_now = (await self.stats())['open'] if replace_dropped else self.count
+        extra = max(0, total - open_now)
         shares = [extra // len(self._pipes) + (1 if i < extra % len(self._pipes) else 0)
                   for i in range(len(self._pipes))]
         started = time.perf_counter()
         async with self._lock:
             results = await asyncio.gather(*(self._ask(pipe, 'connect', share, timeout=timeout)
                                              for pipe, share in zip(self._pipes, shares) if share))
-        self.count = total
         kinds: defaultdict[str, int] = defaultdict(int)
         for result in results:
             for kind, n in result['error_kinds'].items():
                 kinds[kind] += n
+        replaced = max(0, self.count - open_now)
+        self.count = total
         return {'connected': sum(r['connected'] for r in results), 'failed': sum(r['failed'] for r in results),
-                'errors': [e for r in results for e in r['errors']][:5], 'error_kinds': dict(kinds),
-                'seconds': round(time.perf_counter() - started, 2)}
+                'replaced': replaced, 'errors': [e for r in results for e in r['errors']][:5],
+                'error_kinds': dict(kinds), 'seconds': round(time.perf_counter() - started, 2)}
 
     async def reset(self) -> None:
         await self._all('reset')
@@ -154,6 +157,7 @@ def _counters(results: list[dict[str, Any]]) -> dict[str, Any]:
         for kind, n in result['kinds'].items():
             kinds[kind] += n
     return {'open': sum(r['open'] for r in results), 'ended': sum(r['ended'] for r in results),
+            'measured': sum(r.get('measured', 0) for r in results),
             'ended_reasons': [e for r in results for e in r['ended_reasons']][:5],
             'frames': sum(r['frames'] for r in results), 'pings': sum(r['pings'] for r in results),
             'frame_kinds': dict(kinds)}

@@ -6,6 +6,7 @@ import logging
 import secrets
 import signal
 from types import FrameType
+from typing import Any
 
 from nicegui import app, ui
 
@@ -15,7 +16,18 @@ from prices import LocalPrices, PriceSource
 from settings import Settings
 from symbol_search.service import SymbolSearch, browser_agent
 
-from . import alert_api, alert_tools, api, connection, dashboard, search_api, stream_api, symbol_page, theme
+from . import (
+    alert_api,
+    alert_tools,
+    api,
+    connection,
+    dashboard,
+    library_hooks,
+    search_api,
+    stream_api,
+    symbol_page,
+    theme,
+)
 from .metrics import Metrics
 from .price_feed import PriceFeed
 from .services import Services
@@ -71,6 +83,20 @@ def keep_users_data_in_the_cluster(settings: Settings) -> None:
     app.on_shutdown(lambda: store.stop())  # a handler that takes an argument is given the app
 
 
+def run_options(settings: Settings) -> dict[str, Any]:
+    """What ui.run gets; the library hooks check what they rely on in it."""
+    return dict(host=settings.host, port=settings.port, title='Crypto Tracker', reload=False, show=False,
+                storage_secret=storage_secret(settings), favicon=FAVICON, dark=None, language='en-US',
+                show_welcome_message=True, timeout_graceful_shutdown=5, fastapi_docs=stream_api.DOCS,
+                # Our socket messages are a few hundred bytes: compressing each one for each viewer would cost more
+                # CPU than the bytes it saves are worth (page HTML still goes out gzipped), and one frame built
+                # for every viewer needs it off (library_hooks.socket_path).
+                ws_per_message_deflate=False,
+                # Engine.IO already pings every socket every few seconds and drops one that does not answer;
+                # uvicorn's own websocket ping (every 20 s) would be a second timer and frame per viewer.
+                ws_ping_interval=None)
+
+
 def run(settings: Settings) -> None:
     _space_out_garbage_collection()
     if settings.clustered:
@@ -106,9 +132,6 @@ def run(settings: Settings) -> None:
     app.on_shutdown(search.close)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _exit_after_graceful_shutdown)
-    ui.run(host=settings.host, port=settings.port, title='Crypto Tracker', reload=False, show=False,
-           storage_secret=storage_secret(settings), favicon=FAVICON, dark=None, language='en-US',
-           show_welcome_message=True, timeout_graceful_shutdown=5, fastapi_docs=stream_api.DOCS,
-           # Our socket messages are a few hundred bytes: compressing each one for each viewer would cost more
-           # CPU than the bytes it saves are worth (page HTML still goes out gzipped).
-           ws_per_message_deflate=False)
+    options = run_options(settings)
+    library_hooks.install(app, options)  # fails loudly on library versions it was not written for
+    ui.run(**options)

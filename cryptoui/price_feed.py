@@ -15,16 +15,15 @@ import time
 from collections import defaultdict
 from typing import Any, Callable
 
-from engineio import packet as eio_packet
 from nicegui import Client, background_tasks, binding, core
 from nicegui.binding import BindableProperty
-from socketio import packet as sio_packet
 
 from market.entry import PriceEntry
 from market.formatting import price_decimals
 from market.history import PriceHistory
 from prices import PriceSource
 
+from . import library_hooks as hooks
 from .formatting import signed
 
 PRICES_EVENT = 'prices'
@@ -34,9 +33,9 @@ NAMESPACE = '/'
 # How long a price change waits for others to travel with it. Each frame a socket sends costs the server
 # about the same whatever it carries; the changes of one market move reach us spread over tens of ms.
 GATHER_S = 0.02
-# Sockets served between two yields to the loop. Queueing a frame does not yield, so without this one burst
-# held the loop for ~0.1 s at 1000 viewers, and every price arriving meanwhile (from the engine, from other
-# nodes, or to be published for them) waited behind it.
+# Sockets served between two yields to the loop. Writing or queueing a frame does not yield, so without this one
+# burst held the loop for ~0.1 s at 1000 viewers (when every frame was queued), and every price arriving
+# meanwhile (from the engine, from other nodes, or to be published for them) waited behind it.
 SENDS_PER_YIELD = 100
 EntryListener = Callable[[PriceEntry], None]
 BatchListener = Callable[[list[str]], None]  # the symbols of one gathered burst, or of one status change
@@ -154,12 +153,15 @@ class PriceFeed:
         for symbol, message in changes.items():
             for _, eio_sid in core.sio.manager.get_participants(NAMESPACE, room(symbol)):
                 by_socket[eio_sid].append(message)
-        encoded: dict[tuple[str, ...], eio_packet.Packet] = {}
+        # One frame per set of symbols, built once: most sockets take it as one write of the same bytes, a socket
+        # with something still queued gets it behind that (library_hooks.socket_path).
+        frames: dict[tuple[str, ...], hooks.Frame] = {}
         for count, (eio_sid, messages) in enumerate(by_socket.items(), start=1):
             key = tuple(message['s'] for message in messages)
-            if (pkt := encoded.get(key)) is None:
-                pkt = encoded[key] = _event_packet(PRICES_EVENT, messages)
-            await core.sio.eio.send_packet(eio_sid, pkt)  # only queues it for the socket's writer
+            if (frame := frames.get(key)) is None:
+                frame = frames[key] = hooks.event_frame(PRICES_EVENT, messages)
+            if not hooks.write_now(eio_sid, frame):
+                await hooks.queue_frame(eio_sid, frame)  # only queues it for the socket's writer
             if count % SENDS_PER_YIELD == 0:
                 await asyncio.sleep(0)
         if self._on_pushed:
@@ -220,8 +222,3 @@ class PriceFeed:
         for sid, _ in list(core.sio.manager.get_participants(NAMESPACE, client.id)):
             await core.sio.leave_room(sid, room(symbol))
 
-
-def _event_packet(event: str, data: Any) -> eio_packet.Packet:
-    """A socket.io event as python-socketio's own emit encodes it, ready to go to any number of sockets."""
-    encoded = core.sio.packet_class(sio_packet.EVENT, namespace=NAMESPACE, data=[event, data]).encode()
-    return eio_packet.Packet(eio_packet.MESSAGE, encoded)

@@ -96,6 +96,10 @@ def test_fanout_and_memory_smoke(tmp_path: Path) -> None:
     assert 0 < row['p50_ms'] <= row['p99_ms'] < 5000, row
     assert window['changes'] >= 3 * 4, 'the driver moved too few prices'
     assert row['server_cpu_%'] >= 0 and not math.isnan(row['loop_lag_p99_ms'])
+    # every row says how many viewers were connected and got prices, and what a frame cost the server
+    assert row['connected'] == 5 and 0 < row['measured'] <= 5, row
+    assert row['frames_per_s'] > 0 and row['server_us_per_frame'] is not None and row['server_us_per_frame'] >= 0, row
+    assert row['viewers_cpu_%'] >= 0 and row['load_1m'] >= 0 and row['met'] == '-', row
 
     memory = json.loads((tmp_path / 'memory.json').read_text())
     steps = memory['raw']['steps']

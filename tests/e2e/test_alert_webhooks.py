@@ -22,8 +22,14 @@ from market.formatting import format_price
 from tests.e2e.alert_steps import AlertApi, api_token, deliveries, fill_alert, set_alert_with
 from tests.e2e.app_process import AppProcess
 from tests.e2e.pages import add_ticker, card, expect_live, qualified
-from tests.e2e.tool_steps import prices_put_back  # noqa: F401 (an autouse fixture for this module)
-from tests.e2e.tool_steps import alert_line, alert_toasts, dialog, field_error, open_alert
+from tests.e2e.tool_steps import (
+    alert_line,
+    alert_toasts,
+    dialog,
+    field_error,
+    open_alert,
+    prices_put_back,  # noqa: F401 (an autouse fixture for this module)
+)
 from tests.helpers import wait_until
 from tests.webhook_receiver import WebhookReceiver
 
