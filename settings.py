@@ -11,8 +11,9 @@ import argparse
 import os
 import re
 import socket
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from market.symbols import InvalidSymbol, normalize_exchange, split_symbol
 
@@ -33,7 +34,7 @@ class Option:
     hidden: bool = False  # benchmarks only: no --help line, no README row
 
 
-def option(default: Any, flag: str, env: str, help: str, **details: Any) -> Any:  # noqa: A002 - argparse's word
+def option(default: Any, flag: str, env: str, help: str, **details: Any) -> Any:
     return field(default=default, metadata={'option': Option(flag, env, help, **details)})
 
 

@@ -12,8 +12,8 @@ book; the service puts it back if the store refuses the firing.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from .conditions import move_percent
 from .model import ABOVE, DOWN, EITHER, MOVE, UP, Alert, Firing

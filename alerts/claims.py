@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from .model import Alert, Firing
 from .store import AlertStore
@@ -54,10 +54,10 @@ class Claims:
                 if failing:
                     log.info('alerts: the store answers again; firings claimed')
                     failing = False
-                for firing, fired in zip(batch, results):
+                for firing, fired in zip(batch, results, strict=False):
                     if fired is not None:
                         self._on_claimed(fired, firing)
-                for firing, fired in zip(batch, results):
+                for firing, fired in zip(batch, results, strict=False):
                     if fired is None:
                         await self._refused(firing)
 

@@ -7,7 +7,7 @@ asked for again every RETRY_S, and its alerts say they are on hold meanwhile.
 from __future__ import annotations
 
 import logging
-from typing import Iterable
+from collections.abc import Iterable
 
 from prices import PriceSource, TooManySymbols
 

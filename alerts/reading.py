@@ -13,8 +13,23 @@ from market.symbols import InvalidSymbol, normalize_symbol
 from . import webhooks
 from .address_guard import Refused, mask
 from .conditions import BadAlert, check_move
-from .model import (ABOVE, BELOW, COOLDOWN_MAX, COOLDOWN_MIN, DIRECTIONS, EITHER, FORMATS, KINDS, MOVE, NOTE_LENGTH,
-                    WINDOWS, Alert, AlertSpec, Condition, Webhook)
+from .model import (
+    ABOVE,
+    BELOW,
+    COOLDOWN_MAX,
+    COOLDOWN_MIN,
+    DIRECTIONS,
+    EITHER,
+    FORMATS,
+    KINDS,
+    MOVE,
+    NOTE_LENGTH,
+    WINDOWS,
+    Alert,
+    AlertSpec,
+    Condition,
+    Webhook,
+)
 
 LARGEST = 1e15
 WINDOW_NAMES = {'5m': 300, '5min': 300, '1h': 3600, '24h': 86400, '1d': 86400}

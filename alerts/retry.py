@@ -8,9 +8,10 @@ retrying would not help and, at Discord, invalid requests get the sending addres
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Mapping
+from typing import Any
 
 MAX_ATTEMPTS = 6
 BASE_DELAY_S = 1.0

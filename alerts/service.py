@@ -11,22 +11,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
-from prices import PriceSource
 from market.entry import PriceEntry
+from prices import PriceSource
 from settings import Settings
 
+from . import wording
+from .address_guard import mask, problem
 from .book import Book
 from .claims import Claims
 from .delivery import Deliveries, Job
 from .following import Following
 from .holds import RETRY_S, Holds
-from .address_guard import mask, problem
 from .model import Alert, AlertSpec, Firing, LogEntry, Webhook, new_id
 from .registry import Registry
 from .store import AlertStore, StoreDown
-from . import wording
 
 log = logging.getLogger(__name__)
 OwnerListener = Callable[[str], None]

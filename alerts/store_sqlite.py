@@ -11,9 +11,10 @@ import json
 import logging
 import os
 import sqlite3
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from .model import LOG_KEPT, Alert, AlertSpec, Firing, LogEntry
 from .store import ChangeListener, make_token

@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
 
@@ -104,7 +105,8 @@ class ValkeyStore:
                     for alert_id in ids[start:start + CHUNK]:
                         pipe.hgetall(alert_key(alert_id))
                     rows = await pipe.execute()
-                alerts += [alert for alert_id, row in zip(ids[start:], rows) if (alert := _alert(alert_id, row))]
+                pairs = zip(ids[start:], rows, strict=False)
+                alerts += [alert for alert_id, row in pairs if (alert := _alert(alert_id, row))]
             return alerts
         return await self._run(load)
 
@@ -147,12 +149,12 @@ class ValkeyStore:
         async def claim() -> list[Alert | None]:
             fired = [firing.alert.fired(firing.at, firing.price) for firing in firings]
             async with self.redis.pipeline(transaction=False) as pipe:
-                for firing, after in zip(firings, fired):
+                for firing, after in zip(firings, fired, strict=False):
                     pipe.eval(CLAIM, 1, alert_key(after.id), firing.alert.arming, str(firing.alert.generation),
                               str(after.generation), _number(after.fired_at), _number(after.fired_price), CHANGES,
                               self._message(after.id, 'fired'))
                 won = await pipe.execute()
-            return [after if result == 1 else None for after, result in zip(fired, won)]
+            return [after if result == 1 else None for after, result in zip(fired, won, strict=False)]
         return await self._run(claim)
 
     # --- delivery logs and tokens ------------------------------------------------------------------------------

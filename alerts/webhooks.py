@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,7 +42,7 @@ class Message:
     def as_json(self) -> dict[str, Any]:
         body = {'symbol': self.symbol, 'exchange': self.exchange, 'condition': self.condition,
                 'level': self.level, 'price': self.price,
-                'time': datetime.fromtimestamp(self.time, timezone.utc).isoformat(timespec='milliseconds'),
+                'time': datetime.fromtimestamp(self.time, UTC).isoformat(timespec='milliseconds'),
                 'note': self.note}
         if self.window_s is not None:
             body['window_s'] = self.window_s

@@ -7,7 +7,7 @@ window's low. Memory is at most one entry a second of the window (24 h: 86,400),
 from __future__ import annotations
 
 from collections import deque
-from typing import Iterable
+from collections.abc import Iterable
 
 
 class Window:

@@ -19,9 +19,9 @@ def push_histogram(app: AppProcess) -> dict[str, float]:
     """The app's own 'source update -> pushed to the viewers' histogram: cumulative count per bucket."""
     buckets = {}
     for line in app.get('/metrics').text.splitlines():
-        if match := re.match(rf'{HISTOGRAM}_bucket{{le="([^"]+)"}} (\S+)', line):
-            buckets[match.group(1)] = float(match.group(2))
-        elif match := re.match(rf'{HISTOGRAM}_(sum|count) (\S+)', line):
+        match = (re.match(rf'{HISTOGRAM}_bucket{{le="([^"]+)"}} (\S+)', line)
+                 or re.match(rf'{HISTOGRAM}_(sum|count) (\S+)', line))
+        if match:
             buckets[match.group(1)] = float(match.group(2))
     return buckets
 

@@ -102,7 +102,7 @@ class HopListener:
         return {watch: await asyncio.to_thread(ask, pipe) for watch, pipe in self._pipes.items()}
 
     def stop(self) -> None:
-        for pipe, process in zip(self._pipes.values(), self._processes):
+        for pipe, process in zip(self._pipes.values(), self._processes, strict=False):
             if process.is_alive():
                 try:
                     pipe.send('stop')

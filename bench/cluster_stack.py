@@ -4,7 +4,8 @@
   Chromium) and HAProxy in front, from cluster.servers; one node can be SIGKILLed and started again with the
   same name and port. Every node and its children carry a mark of this run in their environment, so what a
   killed node leaves behind is found and stopped (cluster.processes.sweep), and nothing else is.
-- cluster_groups (for bench.resources.CpuMeter): CPU per node (its web server process, its engine process with Playwright's
+- cluster_groups (for bench.resources.CpuMeter): CPU per node (its web server process, its engine process with
+  Playwright's
   driver, its Chromium), Valkey, HAProxy, the replica, the viewers, this process.
 """
 from __future__ import annotations

@@ -55,7 +55,7 @@ class GapViewerPool(ViewerPool):
         worst = 0.0
         for viewer in self.viewers:
             times = [start, *(t for t in self.changes[id(viewer)] if start < t < end), end]
-            worst = max(worst, *(b - a for a, b in zip(times, times[1:])))
+            worst = max(worst, *(b - a for a, b in zip(times, times[1:], strict=False)))
         return worst
 
 
@@ -113,7 +113,7 @@ async def measure(fault: str, spec: dict[str, Any]) -> dict[str, Any]:
             driver = PriceDriver(replica, list(SYMBOLS))
             await driver.prepare()
             driver.start()
-            for node, ticker in zip(('n1', 'n2'), SYMBOLS):  # each node owns one symbol
+            for node, ticker in zip(('n1', 'n2'), SYMBOLS, strict=False):  # each node owns one symbol
                 await _cookie(browser, url, node, (ticker,))
             _, watcher = await _cookie(browser, url, 'n1', SYMBOLS)
             for node in ('n1', 'n2'):
@@ -130,7 +130,7 @@ async def measure(fault: str, spec: dict[str, Any]) -> dict[str, Any]:
             await asyncio.sleep(5)
             gap = max(pool.longest_gap(before - 2, time.time()) for pool in pools)
             shown = [await _shown_through(context, url, 'n2') for context in users]
-            lost = sum(1 for tickers, seen in zip(DATA_USERS, shown)
+            lost = sum(1 for tickers, seen in zip(DATA_USERS, shown, strict=False)
                        if sorted(seen) != sorted(app_symbol(t) for t in tickers))
             await driver.stop()
         return {'fault': fault, 'viewers': sum(p.open for p in pools), 'longest_gap_s': round(gap, 2),

@@ -12,7 +12,8 @@ import random
 import statistics
 import time
 import tracemalloc
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 

@@ -75,7 +75,7 @@ def runs_table(runs: list[list[dict[str, Any]]], keys: tuple[str, ...],
     """Each run's `values` of each row, then their spread (min-max) across the runs. Rows are matched by
     position: a scenario makes the same rows in the same order every run; `keys` name them."""
     table = []
-    for same in zip(*runs):
+    for same in zip(*runs, strict=False):
         label = {key: same[0].get(key) for key in keys}
         table += [{**label, 'run': number, **{v: row.get(v) for v in values}} for number, row in enumerate(same, 1)]
         table.append({**label, 'run': 'min-max', **{v: _spread([row.get(v) for row in same]) for v in values}})

@@ -7,7 +7,7 @@ the viewers' Chromium and its driver, or the simulated-viewer workers), 'replica
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import psutil
 

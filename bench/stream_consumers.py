@@ -79,7 +79,7 @@ class SsePool:
                         raise RuntimeError(f'answered {response.status}: {(await response.text())[:120]}')
                     while not await self._line(consumer, await response.content.readline(), time.time()):
                         pass  # until the first event (the current state) has come
-            except Exception as problem:  # noqa: BLE001 - one consumer's failure is a counted result
+            except Exception as problem:
                 consumer.ended = f'{type(problem).__name__}: {problem}'[:200]
                 if consumer.response is not None:
                     consumer.response.close()
@@ -95,7 +95,7 @@ class SsePool:
             consumer.ended = f'the server ended the stream after {consumer.events} events'
         except asyncio.CancelledError:
             raise
-        except Exception as problem:  # noqa: BLE001
+        except Exception as problem:
             consumer.ended = f'{type(problem).__name__}: {problem}'[:200]
 
     async def _line(self, consumer: SseConsumer, line: bytes, now: float) -> bool:

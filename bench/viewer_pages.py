@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from playwright.async_api import Browser as AsyncBrowser
 from playwright.async_api import BrowserContext, Playwright, async_playwright, expect

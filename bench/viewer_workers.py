@@ -98,7 +98,7 @@ class ViewerWorkers:
         started = time.perf_counter()
         async with self._lock:
             results = await asyncio.gather(*(self._ask(pipe, 'connect', share, timeout=timeout)
-                                             for pipe, share in zip(self._pipes, shares) if share))
+                                             for pipe, share in zip(self._pipes, shares, strict=False) if share))
         kinds: defaultdict[str, int] = defaultdict(int)
         for result in results:
             for kind, n in result['error_kinds'].items():

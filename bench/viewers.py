@@ -11,7 +11,8 @@ rendering:
    Engine.IO answers `0{"sid",…,"pingInterval":4000,"pingTimeout":2000}`; the viewer sends the Socket.IO
    CONNECT `40`; the server runs NiceGUI's implicit handshake inside its connect handler and answers
    `40{"sid":…}` (`44{…}` if refused).
-3. Reads frames: `2` (Engine.IO ping) is answered `3` at once; `42["prices",[{"s","p","c","cp","d","t"}, …]]` carries the
+3. Reads frames: `2` (Engine.IO ping) is answered `3` at once;
+   `42["prices",[{"s","p","c","cp","d","t"}, …]]` carries the
    price changes of a moment; `42["update",{id: element}]` is NiceGUI's element update (the way prices
    travelled before the price rooms, still understood: any element `text` counts). Messages from NiceGUI's
    outbox carry `_id`; like the page, the viewer acks the highest one every 3 s (`42["ack",…]`), which
@@ -121,7 +122,7 @@ class ViewerPool:
             try:
                 async with asyncio.timeout(CONNECT_TIMEOUT):
                     await self._handshake(viewer, stage)
-            except Exception as problem:  # noqa: BLE001 - one viewer's failure is a counted result
+            except Exception as problem:
                 viewer.ended = f'{type(problem).__name__} at {stage[0]}: {problem}'[:200]
                 if viewer.ws is not None:
                     await viewer.ws.close()
@@ -180,7 +181,7 @@ class ViewerPool:
                     return
         except asyncio.CancelledError:
             raise
-        except Exception as problem:  # noqa: BLE001
+        except Exception as problem:
             viewer.ended = f'{type(problem).__name__}: {problem}'[:200]
 
     async def _on_frame(self, viewer: Viewer, frame: str, now: float) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -40,7 +40,7 @@ class PriceBus:
                 if self.up:
                     log.warning('cluster store unreachable, price bus reconnecting: %s', error)
                 self.up = False
-            except Exception:  # noqa: BLE001 - the bus must outlive any one bad message
+            except Exception:
                 log.exception('price bus failed; reconnecting')
                 self.up = False
             await asyncio.sleep(RETRY_S)

@@ -71,7 +71,7 @@ class Coordinator:
                 self._reachable()
             except (RedisError, OSError, TimeoutError) as error:
                 self._unreachable(error, started)
-            except Exception:  # noqa: BLE001 - this task must outlive any one bad tick
+            except Exception:
                 log.exception('node %s: coordinator tick failed', self._node.node_id)
 
     def _reachable(self) -> None:

@@ -2,7 +2,8 @@
 
 Prices and the series' current bar reach followers in every message (wire.PriceMessage); what a message
 cannot carry is the day before the follower arrived. So the owner writes a snapshot (every bar, the last
-15 minutes of prices) at most every HISTORY_SHARE_S and whenever its page's series loads; a follower reads it when it starts following, and again when messages show the
+15 minutes of prices) at most every HISTORY_SHARE_S and whenever its page's series loads; a follower reads it
+when it starts following, and again when messages show the
 owner has a series it has not drawn.
 """
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 import orjson
 from redis.asyncio import Redis

@@ -24,7 +24,7 @@ def install(store: UserStore) -> None:
         raise RuntimeError('NICEGUI_REDIS_URL is set: a cluster node keeps users\' data itself (cluster/user_store.py)')
     original = Storage._create_persistent_dict
 
-    def create(id: str) -> PersistentDict:  # noqa: A002 - NiceGUI's parameter name
+    def create(id: str) -> PersistentDict:
         return store.data(id) if id.startswith(USER_PREFIX) else original(id)
 
     Storage._create_persistent_dict = staticmethod(create)  # type: ignore[method-assign]

@@ -10,8 +10,8 @@ its tab until the new owner speaks, so its viewers see no gap.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 LOAD_KEY = 'cryptotracker:owned'
 ORPHAN_GRACE_S = 3.0

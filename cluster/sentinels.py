@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import redis
 
@@ -28,6 +29,9 @@ class FailoverTiming:
     failover_timeout_ms: int = 5000  # a failover that stalls is retried after twice this
     parallel_syncs: int = 1  # replicas resyncing with a new primary at once (we have one)
     quorum: int = 2  # sentinels that must agree the primary is down; a majority must also elect a leader
+
+
+DEFAULT_TIMING = FailoverTiming()
 
 
 class SentinelServer(ManagedProcess):
@@ -95,7 +99,7 @@ class SentinelGroup:
 
     start_timeout = 30  # the replica's first sync and the sentinels finding each other take a few seconds
 
-    def __init__(self, state_dir: Path, master: str = 'tracker', timing: FailoverTiming = FailoverTiming()) -> None:
+    def __init__(self, state_dir: Path, master: str = 'tracker', timing: FailoverTiming = DEFAULT_TIMING) -> None:
         self.state_dir = state_dir
         self.master = master
         self.timing = timing

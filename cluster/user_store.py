@@ -120,7 +120,8 @@ class UserStore:
     async def stop(self, flush_s: float = FLUSH_S) -> None:
         """Write what is still unsent (for up to `flush_s`), then close everything."""
         deadline = time.monotonic() + flush_s
-        while self._unsent and time.monotonic() < deadline and not self._tasks[1].done():
+        # The writer's progress, polled with a deadline: it has no 'drained' event to wait on.
+        while self._unsent and time.monotonic() < deadline and not self._tasks[1].done():  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         if self._unsent:
             log.error('node %s: %d browsers\' changes could not be saved before stopping', self._node,
@@ -190,7 +191,7 @@ class UserStore:
             except (RedisError, OSError) as error:
                 if self.up:
                     log.warning('node %s: users\' data store unreachable, reconnecting: %s', self._node, error)
-            except Exception:  # noqa: BLE001 - the listener must outlive any one bad message
+            except Exception:
                 log.exception('node %s: users\' data listener failed; reconnecting', self._node)
             self.up = False
             await asyncio.sleep(RETRY_S)
@@ -233,7 +234,7 @@ class UserStore:
         keys = list(self._open)
         for start in range(0, len(keys), CHUNK):
             chunk = keys[start:start + CHUNK]
-            for key, raw in zip(chunk, await self._redis.mget(chunk)):
+            for key, raw in zip(chunk, await self._redis.mget(chunk), strict=False):
                 if (data := self._open.get(key)) is None or key in self._unsent:
                     continue  # gone meanwhile, or ours is newer and on its way
                 if raw is None and data.read and data:

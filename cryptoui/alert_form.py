@@ -197,9 +197,8 @@ class AlertForm:
 
     async def _webhook(self, values: FormValues) -> tuple[Webhook | None, bool]:
         webhook, problems = read_webhook(values, self._kept)
-        if webhook is not None and not problems:
-            if problem := await self._actions.address_problem(webhook):
-                problems = {'token' if webhook.format == 'telegram' else 'url': problem}
+        if webhook is not None and not problems and (problem := await self._actions.address_problem(webhook)):
+            problems = {'token' if webhook.format == 'telegram' else 'url': problem}
         for key, field in (('url', self._url), ('token', self._token_field), ('chat_id', self._chat)):
             field.error = problems.get(key)
         return webhook, not problems

@@ -5,7 +5,7 @@ shown in full only after "Show": a shoulder-surfer or a screenshot of the form d
 """
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
@@ -32,7 +32,7 @@ class TokenPanel:
                 ui.button('New token', on_click=self._regenerate).props('flat no-caps color=negative') \
                     .classes('tap-target')
 
-    async def _opened(self, event) -> None:  # noqa: ANN001 - NiceGUI's value change event
+    async def _opened(self, event) -> None:
         if event.value and not self._token:
             self._token = await self._fetch(False)
             self._text.text = masked(self._token) if self._token else UNREACHABLE

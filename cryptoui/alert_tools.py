@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import MutableMapping
 from functools import cached_property
-from typing import MutableMapping
 
 from nicegui import background_tasks, ui
 

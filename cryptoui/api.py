@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, ORJSONResponse
@@ -20,7 +20,7 @@ from .metrics import connected_clients
 
 
 def _iso(epoch: float | None) -> str | None:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat() if epoch is not None else None
+    return datetime.fromtimestamp(epoch, UTC).isoformat() if epoch is not None else None
 
 
 async def event_loop_lag() -> float:

@@ -2,8 +2,8 @@
 per unit. Bad numbers are refused under their field; nothing is stored until everything reads."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from nicegui import ui
 

@@ -106,7 +106,7 @@ class _ClusterCollector(Collector):
     def __init__(self, engine: PriceSource) -> None:
         self._engine = engine
 
-    def collect(self):  # noqa: ANN201 - the prometheus_client Collector interface
+    def collect(self):
         health = self._engine.cluster_health()
         labels = {'node': health['node']}
         for name, documentation in self.GAUGES.items():
@@ -125,7 +125,7 @@ class _StreamCollector(Collector):
     def __init__(self, hub: StreamHub) -> None:
         self._hub = hub
 
-    def collect(self):  # noqa: ANN201 - the prometheus_client Collector interface
+    def collect(self):
         consumers = GaugeMetricFamily('cryptotracker_stream_consumers', 'Programs connected to a stream now',
                                       labels=['kind'])
         sent = CounterMetricFamily('cryptotracker_stream_events_sent', 'Events written to stream consumers',
@@ -151,7 +151,7 @@ class _AlertCollector(Collector):
     def __init__(self, service: AlertService) -> None:
         self._service = service
 
-    def collect(self):  # noqa: ANN201 - the prometheus_client Collector interface
+    def collect(self):
         service = self._service
         yield GaugeMetricFamily('cryptotracker_alerts', 'Alerts kept (armed or fired)', value=len(service.alerts))
         yield GaugeMetricFamily('cryptotracker_alerts_armed', 'Alerts watching prices now', value=len(service.book))

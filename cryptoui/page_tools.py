@@ -8,8 +8,8 @@ only when the person changes something or an alert fires; the live numbers are a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, MutableMapping
 from functools import cached_property
-from typing import Callable, MutableMapping
 
 from nicegui import background_tasks, ui
 

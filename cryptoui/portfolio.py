@@ -7,8 +7,9 @@ costs the server nothing per tick.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, MutableMapping
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, MutableMapping
+from typing import Any
 
 from nicegui import ui
 from nicegui.events import GenericEventArguments

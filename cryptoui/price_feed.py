@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from nicegui import Client, background_tasks, binding, core
 from nicegui.binding import BindableProperty

@@ -7,7 +7,7 @@ when it re-sorts, and why not on every tick.
 """
 from __future__ import annotations
 
-from typing import Callable, MutableMapping
+from collections.abc import Callable, MutableMapping
 
 from nicegui import ui
 

@@ -83,7 +83,7 @@ class EventStream(StreamingResponse):
         finally:
             self._hub.close(consumer, 'closed')
 
-    async def _events(self, consumer: Consumer):  # noqa: ANN202 - an async generator of SSE text
+    async def _events(self, consumer: Consumer):
         while not consumer.ended:
             payloads = await consumer.take(self._heartbeat)
             if consumer.ended:

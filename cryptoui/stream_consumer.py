@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from market.entry import PriceEntry
 

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import socket
 import struct
-from typing import Callable
+from collections.abc import Callable
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send

@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter, defaultdict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from nicegui.server import Server
 
@@ -227,7 +228,8 @@ class StreamHub:
     async def _end_all_at_shutdown(self) -> None:
         """Uvicorn waits (up to timeout_graceful_shutdown) for responses to finish before it shuts the app down,
         and a stream never finishes by itself: end them all as soon as it has been told to exit."""
-        while not getattr(getattr(Server, 'instance', None), 'should_exit', False):  # ui.run sets the instance
+        # uvicorn offers no event for it: its own loop looks at should_exit as often as this does
+        while not getattr(getattr(Server, 'instance', None), 'should_exit', False):  # noqa: ASYNC110
             await asyncio.sleep(SHUTDOWN_POLL_S)
         consumers = list(self._consumers)
         if consumers:

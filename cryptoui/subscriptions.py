@@ -1,7 +1,7 @@
 """The symbols one page holds in the engine. Every subscribe is matched by exactly one unsubscribe."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from market.entry import PriceEntry
 from market.symbols import sort_key

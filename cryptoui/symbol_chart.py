@@ -8,7 +8,8 @@ history was loaded again (a 'history' message in the room says so: the component
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import nicegui.elements.echart  # noqa: F401  registers the 'nicegui-echart' module symbol_chart.js imports
 import orjson

@@ -41,7 +41,8 @@ html, body {{ overflow-x: hidden; }}
 .ticker-card {{ background: var(--card); border: 1px solid var(--line); border-radius: 14px;
   box-shadow: 0 1px 2px rgba(15, 23, 42, .06); padding: 1rem 1rem 1.1rem 1.25rem; gap: .35rem;
   min-width: 0; position: relative; overflow: hidden; }}
-.ticker-card::before {{ content: ''; position: absolute; left: 0; top: 0; bottom: 0; width: 4px; background: var(--line); }}
+.ticker-card::before {{ content: ''; position: absolute; left: 0; top: 0; bottom: 0; width: 4px;
+                       background: var(--line); }}
 .ticker-card[data-status="live"]::before {{ background: #6366f1; }}
 .ticker-card[data-status="stale"]::before {{ background: #f59e0b; }}
 .ticker-card[data-status="error"]::before {{ background: var(--down); }}
@@ -81,8 +82,12 @@ html, body {{ overflow-x: hidden; }}
 /* Two identical animations per direction: swapping the class name restarts the flash on every move. */
 @keyframes flash-up-a {{ from {{ background: color-mix(in srgb, var(--up) 30%, transparent); color: var(--up); }} }}
 @keyframes flash-up-b {{ from {{ background: color-mix(in srgb, var(--up) 30%, transparent); color: var(--up); }} }}
-@keyframes flash-down-a {{ from {{ background: color-mix(in srgb, var(--down) 30%, transparent); color: var(--down); }} }}
-@keyframes flash-down-b {{ from {{ background: color-mix(in srgb, var(--down) 30%, transparent); color: var(--down); }} }}
+@keyframes flash-down-a {{
+  from {{ background: color-mix(in srgb, var(--down) 30%, transparent); color: var(--down); }}
+}}
+@keyframes flash-down-b {{
+  from {{ background: color-mix(in srgb, var(--down) 30%, transparent); color: var(--down); }}
+}}
 .flash-up-a {{ animation: flash-up-a .9s ease-out; }}
 .flash-up-b {{ animation: flash-up-b .9s ease-out; }}
 .flash-down-a {{ animation: flash-down-a .9s ease-out; }}

@@ -8,7 +8,7 @@ browser from the newest point each 'prices' message carries, so history costs no
 from __future__ import annotations
 
 import time
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import orjson
 from nicegui import ui

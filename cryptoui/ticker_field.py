@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from nicegui import ui
 from nicegui.events import GenericEventArguments
@@ -102,7 +103,7 @@ class TickerField(ui.element, component='ticker_field.js'):
             outcome = await self._search.suggest(query)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - a page's search must never take the page down
+        except Exception:
             log.exception('suggestions for %s failed', query.key)
             self._answer(text, 'unavailable', [])
             return

@@ -7,7 +7,7 @@ binding to shared entries).
 from __future__ import annotations
 
 import asyncio
-from typing import Callable
+from collections.abc import Callable
 
 from nicegui import binding
 from nicegui.binding import BindableProperty

@@ -1,7 +1,7 @@
 """Each browser's own list of symbols, kept in app.storage.user so it survives reloads and restarts."""
 from __future__ import annotations
 
-from typing import MutableMapping
+from collections.abc import MutableMapping
 
 from market.symbols import InvalidSymbol, normalize_symbol, sort_key
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import bisect
 import math
 from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 TICKS_KEPT = 86_400  # a day at one price a second, the most we record
 BARS_KEPT = 2_000
@@ -33,14 +34,14 @@ class _Columns:
         return len(self.columns[0])
 
     def append(self, row: Sequence[float]) -> None:
-        for column, value in zip(self.columns, row):
+        for column, value in zip(self.columns, row, strict=False):
             column.append(value)
         if len(self) >= 2 * self.keep:
             for column in self.columns:
                 del column[:len(column) - self.keep]
 
     def set_last(self, row: Sequence[float]) -> None:
-        for column, value in zip(self.columns, row):
+        for column, value in zip(self.columns, row, strict=False):
             column[-1] = value
 
     def last(self) -> tuple[float, ...]:
@@ -50,7 +51,7 @@ class _Columns:
         """The kept rows whose first column is at least (`after`: more than) `since`; that column only grows."""
         first = (bisect.bisect_right if after else bisect.bisect_left)(self.columns[0], since)
         begin = max(first, len(self) - self.keep)
-        return list(zip(*(column[begin:] for column in self.columns)))
+        return list(zip(*(column[begin:] for column in self.columns), strict=False))
 
     def clear(self) -> None:
         for column in self.columns:
@@ -182,8 +183,8 @@ class PriceHistory:
 
 
 def _bar(values: Sequence[float]) -> Bar:
-    t, o, h, l, c, *rest = (float(value) for value in values)
-    return (t, o, h, l, c, rest[0] if rest else 0.0)
+    t, o, h, low, c, *rest = (float(value) for value in values)
+    return (t, o, h, low, c, rest[0] if rest else 0.0)
 
 
 def _thin(points: list[tuple[float, float]], bucket: float) -> list[tuple[float, float]]:

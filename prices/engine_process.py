@@ -12,8 +12,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
+from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Callable
 
 from scraper.engine_entry import run_engine
 from scraper.engine_messages import (

@@ -1,7 +1,8 @@
 """What the UI may ask of prices, whoever serves them: this process's engine or, later, a cluster of nodes."""
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from market.entry import PriceEntry
 from market.history import PriceHistory

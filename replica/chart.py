@@ -9,7 +9,8 @@ chart), both naming their series `sds_1`: only session + series + resolved symbo
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from . import framing
 from .formatting import round_price

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import math
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -38,7 +39,7 @@ async def _body(request: Request) -> dict[str, Any]:
     try:
         data = json.loads(raw)
     except ValueError:
-        raise BadInput('the body must be JSON')
+        raise BadInput('the body must be JSON') from None
     if not isinstance(data, dict):
         raise BadInput('the body must be a JSON object')
     return data

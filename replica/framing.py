@@ -6,7 +6,8 @@ counts once and an emoji twice: neither bytes nor code points give the right ans
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 _MARK = '~m~'
 

@@ -161,7 +161,7 @@ def _performance(state: SymbolState) -> list[tuple[str, float]]:
     spread = [(seed * k) % 997 / 997 for k in (3, 7, 11, 13, 17, 19, 23)]
     labels = ['5 days', '1 month', '6 months', 'Year to date', '1 year', '5 years', 'All time']
     return [('1 day', state.change_percent - 0.41)] + [
-        (label, (s - 0.4) * 30 * (i + 1)) for i, (label, s) in enumerate(zip(labels, spread))]
+        (label, (s - 0.4) * 30 * (i + 1)) for i, (label, s) in enumerate(zip(labels, spread, strict=False))]
 
 
 def not_found_page() -> str:

@@ -1,7 +1,8 @@
 """The page's two websockets and everything pushed on them.
 
 /socket.io/websocket speaks TradingView's framing (quote sessions, qsd, heartbeats, and the chart sessions
-of chart.py); /pushstream is plain JSON (news noise, and the prices of symbols switched to dom_only). Each update body is encoded once per
+of chart.py); /pushstream is plain JSON (news noise, and the prices of symbols switched to dom_only). Each update
+body is encoded once per
 symbol and name form, then spliced into every socket's frame: 50 symbols x 10+ tabs stay cheap.
 """
 from __future__ import annotations
@@ -10,7 +11,8 @@ import json
 import re
 import secrets
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send

@@ -4,8 +4,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator, Union
+from typing import Any
 
 from market.history import Bar
 
@@ -48,7 +49,7 @@ class Failed:
     reason: str
 
 
-SeriesEvent = Union[Described, Loaded, Updated, Completed, Failed]
+SeriesEvent = Described | Loaded | Updated | Completed | Failed
 _RESOLUTION = re.compile(r'(\d*)([SDWM]?)')
 _UNIT_SECONDS = {'': 60, 'S': 1, 'D': 86_400, 'W': 7 * 86_400, 'M': 30 * 86_400}
 
@@ -150,6 +151,6 @@ def _bars(body: Any) -> list[Bar]:
             continue
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values[:6]):
             continue
-        t, o, h, l, c = (float(v) for v in values[:5])
-        bars.append((t, o, h, l, c, float(values[5]) if len(values) > 5 else 0.0))
+        t, o, h, low, c = (float(v) for v in values[:5])
+        bars.append((t, o, h, low, c, float(values[5]) if len(values) > 5 else 0.0))
     return sorted(bars, key=lambda bar: bar[0])

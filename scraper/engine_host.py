@@ -9,8 +9,9 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from market.entry import PriceEntry
 from market.history import Bar

@@ -65,7 +65,7 @@ class SymbolWatcher:
                     self.entry.set_status(Status.ERROR, str(problem))
                     log.warning('%s: %s', self.symbol, problem)
                     return
-                except Exception as error:  # noqa: BLE001 - a watcher must never die silently
+                except Exception as error:
                     problem = error if isinstance(error, (SourceFailure, BrowserUnavailable)) else None
                     if problem is None:
                         log.exception('%s: unexpected failure', self.symbol)
@@ -116,7 +116,8 @@ class SymbolWatcher:
             response = await page.goto(url, wait_until='domcontentloaded')
             not_found = await page.locator(page_scripts.NOT_FOUND_MARKER).count() > 0
         except PlaywrightTimeout:
-            raise SourceFailure(f'TradingView did not answer within {self._settings.navigation_timeout:.0f} s') from None
+            waited = self._settings.navigation_timeout
+            raise SourceFailure(f'TradingView did not answer within {waited:.0f} s') from None
         except PlaywrightError as error:
             raise SourceFailure('TradingView cannot be reached') from error
         status = response.status if response else 0

@@ -18,8 +18,8 @@ import json
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import urlsplit
 
 import httpx
@@ -141,7 +141,7 @@ class SymbolSearch:
             return self._failed(query, type(error).__name__, self._rest)
         except _TooBig:
             return self._failed(query, f'an answer over {MAX_BODY} bytes', self._rest)
-        except Exception as error:  # noqa: BLE001 - one query's surprise must not reach every page that shares it
+        except Exception as error:
             log.exception('symbol search for %s failed unexpectedly', query.key)
             return self._failed(query, type(error).__name__, self._rest)
         if reply.status == 429:

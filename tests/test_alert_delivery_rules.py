@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import pytest
@@ -98,8 +98,8 @@ def test_other_client_errors_are_not_retried_and_mean_the_destination_is_broken(
 
 def test_a_429_waits_as_long_as_the_service_asks():
     assert retry.after_response(429, 1, {'retry-after': '7'}, None, 0).delay == 7
-    later = datetime(2030, 1, 1, 0, 0, 30, tzinfo=timezone.utc)
-    now = datetime(2030, 1, 1, tzinfo=timezone.utc).timestamp()
+    later = datetime(2030, 1, 1, 0, 0, 30, tzinfo=UTC)
+    now = datetime(2030, 1, 1, tzinfo=UTC).timestamp()
     assert retry.after_response(429, 1, {'retry-after': format_datetime(later, usegmt=True)}, None, now).delay == 30
     # Discord's body (seconds from API v10 on), Telegram's parameters.retry_after, and none at all
     assert retry.after_response(429, 1, {}, {'retry_after': 1.5, 'global': False}, 0).delay == 1.5

@@ -52,7 +52,7 @@ async def test_first_price_comes_from_the_page_socket_and_follows_it(engine, rep
     replica.set_price('BTCUSD', 91234.57)
     await live(entry, 91234.57)
     assert entry.price_text == '91,234.57'
-    assert entry.direction == (1 if 91234.57 > before else -1)
+    assert entry.direction == (1 if before < 91234.57 else -1)
 
 
 async def test_dom_path_alone_reads_the_visible_price_not_the_hidden_header(engine, replica):

@@ -43,7 +43,7 @@ def assert_bars_are_a_day_ending_now(bars: list[list[float]], started: float, pr
     assert len(bars) == 300 and all(t % PERIOD == 0 for t in times)
     assert times == list(range(times[0], times[0] + 300 * PERIOD, PERIOD)), 'contiguous, oldest first'
     assert started // PERIOD * PERIOD <= times[-1] <= time.time(), 'the last bar is the current period'
-    for previous, (t, o, h, low, c, volume) in zip([None, *bars], bars):
+    for previous, (_t, o, h, low, c, volume) in zip([None, *bars], bars, strict=False):
         assert low <= min(o, c) <= max(o, c) <= h and volume >= 0
         assert previous is None or o == previous[4], 'each bar opens at the close before it'
     assert bars[-1][4] == price, 'the last close is the quoted price'

@@ -74,7 +74,8 @@ def test_stream_settings_come_from_flags_or_environment_and_are_checked(capsys):
     settings = parse_settings(['--stream-buffer', '20'], {'STREAM_HEARTBEAT': '0.5', 'STREAM_BUFFER': '7'})
     assert (settings.stream_buffer_events, settings.stream_heartbeat) == (20, 0.5)
     for flags, message in [(['--stream-buffer', '0'], 'argument --stream-buffer: must be between 1 and 10000, not 0'),
-                           (['--stream-heartbeat', '0'], 'argument --stream-heartbeat: must be between 0.1 and 3600 seconds, not 0')]:
+                           (['--stream-heartbeat', '0'],
+                            'argument --stream-heartbeat: must be between 0.1 and 3600 seconds, not 0')]:
         with pytest.raises(SystemExit):
             parse_settings(flags, {})
         assert message in capsys.readouterr().err

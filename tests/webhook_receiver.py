@@ -33,7 +33,7 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 length = int(self.headers.get('content-length') or 0)
                 raw = self.rfile.read(length)
                 receiver._record(Post(self.path, {k.lower(): v for k, v in self.headers.items()},

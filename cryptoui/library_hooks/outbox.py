@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import types
-from typing import Any, Awaitable, TypeVar
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import nicegui.outbox as outbox_module
 
 T = TypeVar('T')
 
 
-async def _wait_without_timer(awaitable: Awaitable[T], timeout: float | None = None) -> T:  # noqa: ARG001
+async def _wait_without_timer(awaitable: Awaitable[T], timeout: float | None = None) -> T:
     return await awaitable
 
 

@@ -3,8 +3,8 @@ whichever node the person's page is, and still fired when the owner is killed an
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect

@@ -6,8 +6,8 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import httpx
 import psutil
@@ -106,7 +106,7 @@ class AppProcess:
                 except (psutil.NoSuchProcess, ProcessLookupError):
                     pass
             self.process.wait(5)
-            raise AssertionError(f'the app ignored SIGTERM for {timeout} s\n{self.log_tail()}')
+            raise AssertionError(f'the app ignored SIGTERM for {timeout} s\n{self.log_tail()}') from None
 
     def log_tail(self, lines: int = 40) -> str:
         try:

@@ -1,7 +1,7 @@
 """The app as a user meets it: `python main.py` in a subprocess, watching the replica, driven by Chromium."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserType, Page, Playwright, expect, sync_playwright

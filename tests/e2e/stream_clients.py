@@ -6,10 +6,11 @@ import json
 import re
 import socket
 import time
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 from websockets.sync.client import ClientConnection, connect

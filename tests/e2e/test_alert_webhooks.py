@@ -10,9 +10,9 @@ import json
 import re
 import statistics
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest

@@ -309,7 +309,8 @@ def test_health_tickers_and_metrics_for_programs(dashboard: Page, replica, app_s
     assert metrics.status_code == 200
     assert metrics.headers['content-type'].startswith('text/plain; version=')
     text = metrics.text
-    assert re.search(r'^cryptotracker_price_updates_total\{exchange="BINANCE",symbol="BINANCE:ATOMUSD"\} [1-9]', text, re.M)
+    assert re.search(r'^cryptotracker_price_updates_total\{exchange="BINANCE",symbol="BINANCE:ATOMUSD"\} [1-9]',
+                     text, re.M)
     assert re.search(r'^cryptotracker_update_push_seconds_count [1-9]', text, re.M)
     # The input path, apart from the way out: the engine's own loop and its hand-over to the web server's loop.
     assert re.search(r'^cryptotracker_engine_handover_seconds_count [1-9]', text, re.M)
@@ -317,7 +318,8 @@ def test_health_tickers_and_metrics_for_programs(dashboard: Page, replica, app_s
     assert re.search(r'^cryptotracker_connected_clients [1-9]', text, re.M)
     assert re.search(r'^cryptotracker_active_symbols [1-9]', text, re.M)
     assert re.search(r'^cryptotracker_open_tabs [1-9]', text, re.M)
-    assert re.search(r'^cryptotracker_scrape_errors_total\{exchange="BINANCE",symbol="BINANCE:NOSUCHUSD"\} 1\.0$', text, re.M)
+    assert re.search(r'^cryptotracker_scrape_errors_total\{exchange="BINANCE",symbol="BINANCE:NOSUCHUSD"\} 1\.0$',
+                     text, re.M)
 
 
 def test_a_page_whose_socket_reconnects_catches_up_and_keeps_following(dashboard: Page, replica):
@@ -356,4 +358,5 @@ def test_a_card_whose_code_is_slow_to_load_still_shows_the_price_and_state(new_c
 
 def _pushed(app_server, symbol: str) -> bool:
     text = app_server.get('/metrics').text
-    return bool(re.search(rf'^cryptotracker_price_updates_total\{{exchange="BINANCE",symbol="BINANCE:{symbol}"\}} [1-9]', text, re.M))
+    wanted = rf'^cryptotracker_price_updates_total\{{exchange="BINANCE",symbol="BINANCE:{symbol}"\}} [1-9]'
+    return bool(re.search(wanted, text, re.M))

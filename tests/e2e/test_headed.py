@@ -6,7 +6,7 @@ import select
 import shutil
 import signal
 import subprocess
-from typing import Iterator
+from collections.abc import Iterator
 
 import psutil
 import pytest

@@ -1,7 +1,7 @@
 """Running the app in harder conditions: at its symbol cap, and without a usable Chromium."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest

@@ -13,8 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterator
 from urllib.parse import quote
 
 import httpx
@@ -61,8 +61,8 @@ def test_a_program_gets_the_cached_price_first_then_each_change_and_two_programs
             assert opening.id == 1 and opening.name == 'tickers'
             [cached] = opening.data
             assert cached == {**cached, 'symbol': 'BINANCE:TRXUSD', 'exchange': 'BINANCE', 'ticker': 'TRXUSD',
-                              'price': price, 'price_text': replica.price_text('TRXUSD'), 'status': 'live', 'message': '',
-                              'currency': 'USD'}
+                              'price': price, 'price_text': replica.price_text('TRXUSD'), 'status': 'live',
+                              'message': '', 'currency': 'USD'}
             assert set(cached) == {'symbol', 'exchange', 'ticker', 'price', 'price_text', 'change', 'change_percent',
                                    'status', 'message', 'currency', 'updated_at'}
             assert all(isinstance(cached[k], float) for k in ('change', 'change_percent', 'updated_at'))
@@ -214,11 +214,11 @@ def test_the_readme_examples_run(app, replica):
     reading = threading.Thread(target=lambda: lines.extend(iter(program.stdout.readline, '')), daemon=True)
     reading.start()
     try:
-        wait_until(lambda: any(re.fullmatch(r'BINANCE:BTCUSD [\d,.]+ -?[\d.]+ live\n', l) for l in lines), 20,
+        wait_until(lambda: any(re.fullmatch(r'BINANCE:BTCUSD [\d,.]+ -?[\d.]+ live\n', line) for line in lines), 20,
                    'the example to print a live BTCUSD')
         replica.set_price('BTCUSD', 95555.55)
-        wait_until(lambda: any(l.startswith('BINANCE:BTCUSD 95,555.55 ') for l in lines), 10, 'the new price')
-        assert any(l.startswith('COINBASE:ETHUSD ') for l in lines)
+        wait_until(lambda: any(line.startswith('BINANCE:BTCUSD 95,555.55 ') for line in lines), 10, 'the new price')
+        assert any(line.startswith('COINBASE:ETHUSD ') for line in lines)
     finally:
         program.terminate()
         program.wait(10)
@@ -248,7 +248,7 @@ async def _flood(replica_url: str, symbols: list[str], done: Callable[[], bool],
 
         async def watch() -> None:
             deadline = time.monotonic() + timeout
-            while not await asyncio.to_thread(done) and time.monotonic() < deadline:
+            while not await asyncio.to_thread(done) and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.2)
             stop.set()
         await asyncio.gather(watch(), *(move(s) for s in symbols))

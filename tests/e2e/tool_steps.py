@@ -1,7 +1,7 @@
 """What a person does with alerts, holdings, sorting and filtering, as Playwright steps (beside pages.py)."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
