@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = parse_settings(argv)
     if settings.demo:
         settings = start_demo_source(settings)
-    if settings.clustered and os.environ.pop('NICEGUI_REDIS_URL', None):
+    if settings.clustered and os.environ.pop('NICEGUI_REDIS_URL', ''):
         # NiceGUI reads it at import, hence before cryptoui; a node keeps users' data itself (cluster/user_store.py).
         logging.getLogger('cluster').warning('NICEGUI_REDIS_URL ignored: a cluster node keeps users\' data in '
                                              'the store its --redis-url or --redis-sentinel names')

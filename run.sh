@@ -143,6 +143,10 @@ case "${1:-}" in
     export HEADLESS=1
     # Paths given (./run.sh test tests/e2e/test_sorting.py -x) run just those; otherwise the whole suite.
     for arg in "$@"; do case "$arg" in tests|tests/*) exec "$PY" -m pytest "$@" ;; esac; done
+    say "ruff (settings in pyproject.toml)"
+    "$PY" -m ruff check . || { say "ruff found the problems above: mend them"; exit 1; }
+    say "mypy (the packages pyproject.toml lists)"
+    "$PY" -m mypy || { say "mypy found the problems above: mend them"; exit 1; }
     exec "$PY" -m pytest tests "$@"
     ;;
   bench)

@@ -141,11 +141,12 @@ class Coordinator:
             await self._keep_or_give_back(symbol, owned[symbol], renewed, latest_kept and history_kept,
                                           interest[symbol])
         for symbol in unowned:
-            if (want := prices.wants.get(symbol)) is not None and want.lease is None and want.viewers > 0:
-                await self._maybe_own(symbol, want, taken[symbol], interest[symbol], loads)
-        for symbol, want in list(prices.wants.items()):
-            if want.viewers == 0 and want.lease is None and want.solo:
-                self.solo.close(symbol, want, 'no viewer here any more')
+            if (wanted_here := prices.wants.get(symbol)) is not None and wanted_here.lease is None \
+                    and wanted_here.viewers > 0:
+                await self._maybe_own(symbol, wanted_here, taken[symbol], interest[symbol], loads)
+        for symbol, left in list(prices.wants.items()):
+            if left.viewers == 0 and left.lease is None and left.solo:
+                self.solo.close(symbol, left, 'no viewer here any more')
         await self._even_out(loads, interest)
 
     def _load(self, owned: int) -> int:

@@ -8,6 +8,7 @@ import secrets
 import selectors
 import signal
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -179,6 +180,7 @@ class Cluster:
         return bool(selector.get_map())
 
     def _died(self, piece: ManagedProcess) -> None:
+        assert piece.process is not None and piece.pid is not None  # it was started: it has died
         self._reported.add(piece.pid)
         log.error('%s exited unexpectedly (%s); the rest keep running (log %s)', piece.name,
                   describe_exit(piece.process.wait()), piece.log_path)
@@ -201,7 +203,7 @@ class Cluster:
             log.warning('stopped %d leftover process(es)', len(orphans))
 
     @staticmethod
-    def _stop(pieces: list[ManagedProcess]) -> None:
+    def _stop(pieces: Sequence[ManagedProcess]) -> None:
         running = [piece for piece in pieces if piece.alive]
         for piece in running:
             piece.terminate()

@@ -100,13 +100,13 @@ class ValkeyServer(ManagedProcess):
 
     def pause(self) -> None:
         """SIGSTOP: it holds its port and connections and answers nothing, as a hung server or a lost network."""
-        if not self.alive:
+        if not self.alive or self.process is None:
             raise ServerError(f'{self.name} is not running')
         self.process.send_signal(signal.SIGSTOP)
         self.paused = True
 
     def resume(self) -> None:
-        if self.paused and self.alive:
+        if self.paused and self.alive and self.process is not None:
             self.process.send_signal(signal.SIGCONT)
         self.paused = False
 

@@ -63,7 +63,7 @@ class UserData(PersistentDict):
     async def close(self) -> None:
         self._store.close(self)
 
-    def take(self, raw: bytes | None) -> None:
+    def take(self, raw: bytes | str | None) -> None:
         """The store's copy becomes ours (None: there is none yet; ours, if any, is written)."""
         first = not self.read
         self.read = True

@@ -27,7 +27,7 @@ class _Columns:
     """Parallel typed arrays trimmed from the front in halves: appending stays O(1) amortized."""
 
     def __init__(self, typecodes: str, keep: int) -> None:
-        self.columns = [array(code) for code in typecodes]
+        self.columns: list[array[Any]] = [array(code) for code in typecodes]
         self.keep = keep
 
     def __len__(self) -> int:

@@ -188,8 +188,8 @@ class LocalPrices:
         for listener in self._handover_listeners:
             listener(waited)
         if subscription.price.apply(change.values):
-            for listener in self._price_listeners:
-                listener(subscription.price)
+            for price_listener in self._price_listeners:
+                price_listener(subscription.price)
         for change_listener in self._change_listeners:
             change_listener(change.symbol, change.values)
 
