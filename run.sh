@@ -157,7 +157,7 @@ case "${1:-}" in
   cluster)
     shift
     ensure_haproxy
-    exec_with_screen "$PY" -m cluster run "$@"
+    exec_with_screen "$PY" -m launcher run "$@"
     ;;
 esac
 exec_with_screen "$PY" main.py "$@"

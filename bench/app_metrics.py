@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.app_process import AppProcess
+from launcher.app_process import AppProcess
 
 HISTOGRAM = 'cryptotracker_update_push_seconds'
 

@@ -22,8 +22,8 @@ from bench.price_driver import PriceDriver
 from bench.processes import client, wait_for
 from bench.sticky_viewers import SERVED_BY, pinned
 from bench.viewer_workers import ViewerWorkers
-from cluster.servers import NodeProcess
 from cluster.wire import lease_key
+from launcher.servers import NodeProcess
 
 TIMEOUT = 30.0  # a takeover not done by then is reported as failed
 TARGET_S = 10.0

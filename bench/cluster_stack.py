@@ -1,9 +1,9 @@
 """The cluster under test for the 'cluster' scenario, and what measures it from outside.
 
 - ClusterStack: Valkey, the replica (no motion of its own), N nodes (`--headless --lease-ttl 6`, each its own
-  Chromium) and HAProxy in front, from cluster.servers; one node can be SIGKILLed and started again with the
+  Chromium) and HAProxy in front, from launcher.servers; one node can be SIGKILLed and started again with the
   same name and port. Every node and its children carry a mark of this run in their environment, so what a
-  killed node leaves behind is found and stopped (cluster.processes.sweep), and nothing else is.
+  killed node leaves behind is found and stopped (launcher.processes.sweep), and nothing else is.
 - cluster_groups (for bench.resources.CpuMeter): CPU per node (its web server process, its engine process with
   Playwright's
   driver, its Chromium), Valkey, HAProxy, the replica, the viewers, this process.
@@ -23,11 +23,10 @@ import httpx
 import psutil
 
 from bench.processes import raise_file_limit
-from cluster.launch import MARKER, signals_held
-from cluster.processes import free_port, kill_all, sweep
-from cluster.sentinels import SentinelGroup
-from cluster.servers import Backend, HAProxy, NodeProcess, ReplicaProcess, ValkeyServer
-from tests.helpers import chromium_path, chromium_processes
+from launcher.cluster import MARKER, signals_held
+from launcher.processes import chromium_path, chromium_processes, free_port, kill_all, sweep
+from launcher.sentinels import SentinelGroup
+from launcher.servers import Backend, HAProxy, NodeProcess, ReplicaProcess, ValkeyServer
 
 
 class ClusterStack:
@@ -35,7 +34,7 @@ class ClusterStack:
         self._tmp = tempfile.TemporaryDirectory(prefix='bench-cluster-')
         self.dir = Path(self._tmp.name)
         self.mark = secrets.token_hex(8)
-        # ha: a primary, a replica and three sentinels (cluster.sentinels); else one Valkey
+        # ha: a primary, a replica and three sentinels (launcher.sentinels); else one Valkey
         self.group = SentinelGroup(self.dir / 'ha') if ha else None
         self._valkey = None if ha else ValkeyServer(self.dir)
         self.replica = ReplicaProcess(self.dir, tick=0)  # every change is one the benchmark made

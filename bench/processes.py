@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -15,56 +14,8 @@ from typing import Any
 import httpx
 
 from bench.common import app_symbol
-from tests.e2e.app_process import ROOT, AppProcess, free_port
-from tests.helpers import wait_until
-
-
-class ReplicaProcess:
-    """`python -m replica` with no random motion: every change is one the benchmark made.
-
-    Its own process, so its event loop shares no interpreter lock with the benchmark's clients."""
-
-    def __init__(self, log_dir: Path) -> None:
-        self.port = free_port()
-        self.url = f'http://127.0.0.1:{self.port}'
-        self.log_path = log_dir / 'replica.log'
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> ReplicaProcess:
-        with open(self.log_path, 'ab') as log:
-            self.process = subprocess.Popen(
-                [sys.executable, '-m', 'replica', '--host', '127.0.0.1', '--port', str(self.port),
-                 '--tick', '0'], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_until(self._ready, 20, f'the replica on {self.url}')
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def _ready(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise RuntimeError(f'the replica exited: {self.log_path.read_text(errors="replace")[-2000:]}')
-        try:
-            return httpx.get(f'{self.url}/_replica/stats', timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+from launcher.app_process import AppProcess
+from launcher.servers import ReplicaProcess
 
 
 def raise_file_limit(wanted: int = 16384) -> None:
@@ -85,7 +36,7 @@ class Stack:
     def __init__(self, app_args: tuple[str, ...] = (), stale_after: float = 60) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix='bench-')
         self.dir = Path(self._tmp.name)
-        self.replica = ReplicaProcess(self.dir)
+        self.replica = ReplicaProcess(self.dir, tick=0)  # every change is one the benchmark made
         self.app_args = app_args
         self.stale_after = stale_after
         self._app: AppProcess | None = None

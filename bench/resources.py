@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import psutil
 
-from tests.helpers import chromium_processes
+from launcher.processes import chromium_processes
 
 MIB = 2 ** 20
 

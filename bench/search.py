@@ -24,13 +24,14 @@ import psutil
 from playwright.async_api import async_playwright
 
 from bench.common import summary_ms
-from bench.processes import ReplicaProcess, Stack
+from bench.processes import Stack
 from bench.viewer_pages import viewer_browser
+from launcher.processes import chromium_path
+from launcher.servers import ReplicaProcess
 from replica.universe import listings
 from symbol_search.answer import parse_answer
 from symbol_search.query import parse_query
 from symbol_search.service import DEFAULT_AGENT
-from tests.helpers import chromium_path
 
 SIZES = {'full': 40, 'smoke': 3}
 RUNS_TABLE = (('part', 'mode'), ('p50_ms', 'p99_ms', 'cpu_ms_per_query'))
@@ -112,7 +113,7 @@ async def _page(url: str, queries: list[str]) -> tuple[list[float], float, float
 def transport(count: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     queries = prefixes(count)
     with tempfile.TemporaryDirectory(prefix='bench-search-') as directory:
-        replica = ReplicaProcess(Path(directory)).start()
+        replica = ReplicaProcess(Path(directory), tick=0).start()
         try:
             py_samples, py_cpu = asyncio.run(_python(replica.url, queries))
             page_samples, page_cpu, page_others = asyncio.run(_page(replica.url, queries))

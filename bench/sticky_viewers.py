@@ -26,7 +26,7 @@ from typing import Any
 from bench.viewer_workers import ViewerWorkers, _serve
 from bench.viewers import PRICES, Viewer, ViewerPool
 
-BALANCER_COOKIE = 'SRV'  # cluster.servers.haproxy_config: `cookie SRV insert indirect nocache`
+BALANCER_COOKIE = 'SRV'  # launcher.servers.haproxy_config: `cookie SRV insert indirect nocache`
 SERVED_BY = 'X-Served-By'  # set by the same config on every response
 # this viewer's page response: {'cookies': {name: value}, 'node': served by}
 _PAGE: ContextVar[dict[str, Any]] = ContextVar('bench_sticky_page')

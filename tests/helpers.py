@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import psutil
 
 from replica.universe import qualify
 
@@ -103,32 +100,3 @@ async def eventually(condition: Callable[[], Any], timeout: float = 10, message:
             raise AssertionError(f'timed out after {timeout} s waiting for {message or condition}')
         await asyncio.sleep(0.02)
     return result
-
-
-def chromium_path() -> str | None:
-    return os.environ.get('CHROMIUM_PATH') or shutil.which('chromium')
-
-
-def chromium_processes(root: psutil.Process | None = None) -> list[psutil.Process]:
-    """Chromium processes started below `root` (default: this process)."""
-    root = root or psutil.Process()
-    found = []
-    for child in root.children(recursive=True):
-        try:
-            if 'chrom' in child.name().lower():
-                found.append(child)
-        except psutil.NoSuchProcess:
-            pass
-    return found
-
-
-def browser_main_process(root: psutil.Process | None = None) -> psutil.Process:
-    """The Chromium browser process itself (not a renderer, GPU or utility helper)."""
-    for process in chromium_processes(root):
-        try:
-            cmdline = process.cmdline()
-        except psutil.NoSuchProcess:
-            continue
-        if '--remote-debugging-pipe' in cmdline and not any(a.startswith('--type=') for a in cmdline):
-            return process
-    raise AssertionError('no Chromium browser process found')

@@ -12,7 +12,7 @@ import pytest
 from alerts.model import ABOVE, Alert, AlertSpec, Condition, Firing, LogEntry, Webhook
 from alerts.store_sqlite import SqliteStore
 from alerts.store_valkey import ValkeyStore
-from cluster.servers import ValkeyServer
+from launcher.servers import ValkeyServer
 from settings import Settings
 from tests.helpers import eventually
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.app_process import ROOT
+from launcher.app_process import ROOT
 
 # seconds; about 50 (latency add polling) and 60 (fanout memory) on an idle 2-core machine
 DEADLINE = 150

@@ -9,11 +9,12 @@ import threading
 import psutil
 import pytest
 
+from launcher.processes import browser_main_process, chromium_path, chromium_processes
 from market.entry import Status
 from market.symbols import InvalidSymbol
 from prices import LocalPrices, TooManySymbols
 from settings import Settings
-from tests.helpers import browser_main_process, chromium_path, chromium_processes, eventually
+from tests.helpers import eventually
 
 
 def settings_for(url: str, **overrides) -> Settings:

@@ -31,7 +31,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from cryptoui import library_hooks
 from cryptoui.library_hooks import outbox as outbox_hook
 from cryptoui.library_hooks import socket_path
-from tests.e2e.app_process import free_port
+from launcher.app_process import free_port
 
 # sha256 of AsyncSocket.poll's source in python-engineio 4.15.1, which socket_path._poll copies
 ENGINEIO_POLL_SHA256 = '826f58a9f3606db208e5d1266f075ad655b6eeda47b0a5616748624899ca5954'

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from launcher.processes import chromium_path
 from replica import ReplicaServer, framing
 from replica.series import HISTORY, PERIOD, Bars
-from tests.helpers import ReplicaControl, chromium_path, eventually
+from tests.helpers import ReplicaControl, eventually
 from tests.replica_client import (  # noqa: F401  (fixtures; prices_put_back is autouse)
     DEADLINE,
     HEADED_UA,

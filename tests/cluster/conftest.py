@@ -10,10 +10,10 @@ import httpx
 import pytest
 import redis
 
-from cluster.processes import free_port
-from cluster.sentinels import SentinelGroup
-from cluster.servers import Backend, HAProxy, NodeProcess, ValkeyServer
 from cluster.wire import PriceMessage, channel, latest_key
+from launcher.processes import chromium_path, free_port
+from launcher.sentinels import SentinelGroup
+from launcher.servers import Backend, HAProxy, NodeProcess, ValkeyServer
 
 # Playwright for one module at a time, as in the e2e tests (the async engine tests cannot share its loop).
 from tests.e2e.conftest import (  # noqa: F401
@@ -23,7 +23,6 @@ from tests.e2e.conftest import (  # noqa: F401
     browser_type_launch_args,
     playwright,
 )
-from tests.helpers import chromium_path
 
 LEASE_TTL = 3.0  # short, so failover tests are quick; the cluster's default is 6 s
 NODE_ARGS = ('--headless', '--lease-ttl', str(LEASE_TTL), '--stale-after', '60')

@@ -9,8 +9,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from cluster.engine_publisher import EnginePublisher
-from cluster.servers import ValkeyServer
 from cluster.wire import PriceMessage, channel, history_key, latest_key
+from launcher.servers import ValkeyServer
 from settings import Settings
 from tests.helpers import eventually
 

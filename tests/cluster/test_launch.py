@@ -15,10 +15,10 @@ import psutil
 import pytest
 
 from cluster.__main__ import main as cluster_main
-from cluster.processes import ROOT, ServerError, free_port, kill_all
-from cluster.servers import Backend, HAProxy, NodeProcess, ValkeyServer, haproxy_binary
-from tests.e2e.app_process import AppProcess
-from tests.helpers import chromium_path, chromium_processes, wait_until
+from launcher.app_process import AppProcess
+from launcher.processes import ROOT, ServerError, chromium_path, chromium_processes, free_port, kill_all
+from launcher.servers import Backend, HAProxy, NodeProcess, ValkeyServer, haproxy_binary
+from tests.helpers import wait_until
 
 
 def running(pid: int) -> bool:
@@ -126,7 +126,7 @@ def test_haproxy_keeps_a_browser_on_its_node_and_moves_it_when_that_node_dies(tw
 
 
 def launcher_command(port: int, state: Path, *node_args: str) -> list[str]:
-    command = [sys.executable, '-m', 'cluster', 'run', '2', '--headless', '--demo', '--host', '127.0.0.1',
+    command = [sys.executable, '-m', 'launcher', 'run', '2', '--headless', '--demo', '--host', '127.0.0.1',
                '--port', str(port), '--node-port', '0', '--state-dir', str(state), *node_args]
     return command if app_has_cluster_mode() else [*command, '--without-redis']
 

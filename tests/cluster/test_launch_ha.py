@@ -1,4 +1,4 @@
-"""`python -m cluster run N --ha`: the real launcher with a Valkey primary, a replica and three sentinels, real
+"""`python -m launcher run N --ha`: the real launcher with a Valkey primary, a replica and three sentinels, real
 nodes with their Chromium, real HAProxy; and the refusals of flags that cannot go together."""
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import redis
 import redis.sentinel
 
 from cluster.__main__ import parse
-from cluster.processes import ROOT, free_port, kill_all
-from cluster.servers import NodeProcess
+from launcher.processes import ROOT, free_port, kill_all
+from launcher.servers import NodeProcess
 from tests.cluster.test_launch import browser_like, browsers, launcher_env, name_of, served_by
 from tests.helpers import wait_until
 
@@ -84,7 +84,7 @@ def flag(process: psutil.Process, name: str) -> str:
 @pytest.mark.timeout(400)
 def test_cluster_run_ha_serves_survives_a_killed_primary_and_sigterm_leaves_nothing(tmp_path: Path):
     port, token, output = free_port(), secrets.token_hex(8), tmp_path / 'launcher.log'
-    command = [sys.executable, '-m', 'cluster', 'run', '2', '--ha', '--headless', '--demo', '--host', '127.0.0.1',
+    command = [sys.executable, '-m', 'launcher', 'run', '2', '--ha', '--headless', '--demo', '--host', '127.0.0.1',
                '--port', str(port), '--node-port', '0', '--state-dir', str(tmp_path / 'state')]
     with open(output, 'wb') as log_file:
         launcher = subprocess.Popen(command, cwd=ROOT, env={**launcher_env(), TEST_MARK: token}, stdout=log_file,

@@ -14,8 +14,8 @@ import redis.asyncio as aioredis
 from nicegui.storage import Storage
 
 from cluster import nicegui_storage
-from cluster.servers import ValkeyServer
 from cluster.user_store import UserData, UserStore
+from launcher.servers import ValkeyServer
 from tests.helpers import eventually
 
 

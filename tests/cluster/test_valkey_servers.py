@@ -14,9 +14,9 @@ import redis.asyncio.sentinel
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from cluster.keeper import StoreKeeper
-from cluster.sentinels import FailoverTiming, SentinelGroup, ask_valkey
-from cluster.servers import ValkeyServer
+from launcher.keeper import StoreKeeper
+from launcher.sentinels import FailoverTiming, SentinelGroup, ask_valkey
+from launcher.servers import ValkeyServer
 from tests.helpers import wait_until
 
 PROMISE_S = 1.1  # appendfsync everysec: what was written more than a second before a fault is on disk

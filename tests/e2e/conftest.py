@@ -6,8 +6,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserType, Page, Playwright, expect, sync_playwright
 
-from tests.e2e.app_process import AppProcess
-from tests.helpers import chromium_path
+from launcher.app_process import AppProcess
+from launcher.processes import chromium_path
 
 expect.set_options(timeout=10_000)
 

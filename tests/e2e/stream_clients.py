@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
-from tests.e2e.app_process import AppProcess
+from launcher.app_process import AppProcess
 
 
 @dataclass

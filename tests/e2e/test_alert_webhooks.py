@@ -18,9 +18,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from launcher.app_process import AppProcess
 from market.formatting import format_price
 from tests.e2e.alert_steps import AlertApi, api_token, deliveries, fill_alert, set_alert_with
-from tests.e2e.app_process import AppProcess
 from tests.e2e.pages import add_ticker, card, expect_live, qualified
 from tests.e2e.tool_steps import (
     alert_line,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from launcher.app_process import AppProcess
 from market.formatting import format_price
-from tests.e2e.app_process import AppProcess
 from tests.e2e.pages import add_ticker, card, expect_live
 from tests.e2e.tool_steps import (
     RECORD_NOTIFICATIONS,

@@ -12,9 +12,9 @@ import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.app_process import AppProcess
+from launcher.app_process import AppProcess
+from launcher.processes import browser_main_process
 from tests.e2e.pages import add_ticker, card, expect_live
-from tests.helpers import browser_main_process
 
 pytestmark = pytest.mark.e2e
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from tests.e2e.app_process import AppProcess
+from launcher.app_process import AppProcess
 from tests.e2e.pages import add_ticker, expect_live
 from tests.helpers import wait_until
 

@@ -9,7 +9,7 @@ import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.app_process import AppProcess
+from launcher.app_process import AppProcess
 from tests.e2e.pages import add_ticker, card, expect_live, shown_symbols
 from tests.helpers import wait_until
 

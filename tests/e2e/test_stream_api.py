@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from websockets.exceptions import InvalidStatus
 
-from tests.e2e.app_process import ROOT, AppProcess
+from launcher.app_process import ROOT, AppProcess
 from tests.e2e.pages import add_ticker, card, expect_live
 from tests.e2e.stream_clients import SilentClient, Socket, SseReader, item, shows, stream_metrics
 from tests.helpers import ReplicaControl, wait_until

@@ -1,4 +1,4 @@
-"""`python -m cluster run N [options]`: N app nodes behind HAProxy; `python -m cluster config N`: its config."""
+"""`python -m launcher run N [options]`: N app nodes behind HAProxy; `python -m launcher config N`: its config."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import settings
 
-from .launch import ClusterPlan, config_text, run
+from .cluster import ClusterPlan, config_text, run
 
 NODE_OPTIONS = ('Any other option goes to every node as it is (see `python main.py --help`), e.g. --headless, '
                 '--exchange KRAKEN, --max-symbols 20; the launcher itself sets --host, --port, --node-id and '
@@ -48,7 +48,7 @@ def _add_layout_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog='python -m cluster', description=__doc__)
+    parser = argparse.ArgumentParser(prog='python -m launcher', description=__doc__)
     commands = parser.add_subparsers(dest='command', required=True, metavar='{run,config}')
     run_parser = commands.add_parser('run', help='start the cluster and keep it up until Ctrl+C or SIGTERM',
                                      description='Start Valkey (unless REDIS_URL or REDIS_SENTINEL is set; with '

@@ -1,4 +1,4 @@
-"""`python -m cluster run N`: Valkey (--ha: with a replica and sentinels), a replica for --demo, N app nodes and
+"""`python -m launcher run N`: Valkey (--ha: with a replica and sentinels), a replica for --demo, N app nodes and
 HAProxy, started and stopped as one; a piece of Valkey that dies is started again (see keeper.py)."""
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from cluster.wire import redacted
 from replica.search import SEARCH_PATH
 
 from .keeper import StoreKeeper
@@ -28,7 +29,6 @@ from .processes import (
     sweep,
 )
 from .servers import NODE_MARKER, Backend, HAProxy, NodeProcess, ReplicaProcess, haproxy_config
-from .wire import redacted
 
 log = logging.getLogger('cluster')
 

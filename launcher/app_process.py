@@ -1,9 +1,8 @@
-"""`python main.py` in a subprocess, as a user or a service manager runs it."""
+"""`python main.py` in a subprocess, as a user or a service manager runs it: for the tests, the bench and tools."""
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -12,19 +11,14 @@ from pathlib import Path
 import httpx
 import psutil
 
-from tests.helpers import chromium_path, wait_until
+from .processes import chromium_path, free_port, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def browser_running(health: dict) -> bool:
     return health['browser']['state'] == 'running'
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
 
 
 class AppProcess:

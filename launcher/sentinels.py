@@ -56,7 +56,7 @@ class SentinelServer(ManagedProcess):
         t, m = self.timing, self.master
         self.dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(f'''\
-# Written by `python -m cluster` at each start; the sentinel rewrites it as it learns.
+# Written by `python -m launcher` at each start; the sentinel rewrites it as it learns.
 port {self.port}
 bind 127.0.0.1
 dir {self.dir}
