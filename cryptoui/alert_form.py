@@ -100,7 +100,11 @@ class AlertForm:
                 self._test_button = ui.button('Send a test', icon='send', on_click=self._test) \
                     .props('outline no-caps').classes('tap-target')
                 self._test_result = ui.label().classes('dialog-note test-result').props('role=status aria-live=polite')
-            self._log_box = ui.column().classes('delivery-log gap-0').props('aria-label="Deliveries"')
+            self._log_title = ui.label('Deliveries').classes('dialog-note text-sm font-semibold') \
+                .props('id=delivery-log-title')
+            self._log_box = ui.column().classes('delivery-log gap-0') \
+                .props('role=list aria-labelledby=delivery-log-title')
+            self._log_title.visible = self._log_box.visible = False  # until there is a delivery to show
             TokenPanel(self._actions.token)
             with ui.row().classes('dialog-actions'):
                 self._remove_button = ui.button('Remove alert', icon='notifications_off', on_click=self._remove) \
@@ -177,11 +181,11 @@ class AlertForm:
         if symbol != self._symbol:
             return
         self._log_box.clear()
+        self._log_title.visible = self._log_box.visible = bool(lines)
         with self._log_box:
-            if lines:
-                ui.label('Deliveries').classes('dialog-note text-sm font-semibold')
             for alert, entry in lines[:10]:
-                ui.label(log_line(alert, entry)).classes(f'dialog-note text-sm delivery delivery-{entry.outcome}')
+                ui.label(log_line(alert, entry)).classes(f'dialog-note text-sm delivery delivery-{entry.outcome}') \
+                    .props('role=listitem')
 
     @property
     def symbol(self) -> str | None:
