@@ -10,8 +10,12 @@ from tests.e2e import axe
 from tests.e2e.alert_steps import fill_alert
 from tests.e2e.pages import add_ticker, expect_live
 from tests.e2e.test_accessibility import FORMS, check
-from tests.e2e.tool_steps import alert_line, dialog, field_error
-from tests.e2e.tool_steps import prices_put_back  # noqa: F401 (an autouse fixture for this module)
+from tests.e2e.tool_steps import (
+    alert_line,
+    dialog,
+    field_error,
+    prices_put_back,  # noqa: F401 (an autouse fixture for this module)
+)
 
 pytestmark = pytest.mark.e2e
 
