@@ -14,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from cluster.__main__ import main as cluster_main
+from launcher.__main__ import main as cluster_main
 from launcher.app_process import AppProcess
 from launcher.processes import ROOT, ServerError, chromium_path, chromium_processes, free_port, kill_all
 from launcher.servers import Backend, HAProxy, NodeProcess, ValkeyServer, haproxy_binary

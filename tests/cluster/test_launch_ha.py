@@ -14,7 +14,7 @@ import pytest
 import redis
 import redis.sentinel
 
-from cluster.__main__ import parse
+from launcher.__main__ import parse
 from launcher.processes import ROOT, free_port, kill_all
 from launcher.servers import NodeProcess
 from tests.cluster.test_launch import browser_like, browsers, launcher_env, name_of, served_by
