@@ -75,6 +75,14 @@ def marked(token: str) -> list[psutil.Process]:
     return found
 
 
+def command_of(process: psutil.Process) -> list[str]:
+    """Its command line; [] for a process that has just ended (a Chromium helper, say) or is a zombie."""
+    try:
+        return process.cmdline()
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return []
+
+
 def flag(process: psutil.Process, name: str) -> str:
     command = process.cmdline()
     return command[command.index(name) + 1]
@@ -101,9 +109,9 @@ def test_cluster_run_ha_serves_survives_a_killed_primary_and_sigterm_leaves_noth
         wait_until(lambda: len(browsers(launcher.pid)) == 2, 120, 'a Chromium in each node')
         tree = psutil.Process(launcher.pid).children(recursive=True)  # the Chromiums too: `left` covers them
         valkeys = [p for p in tree if name_of(p) == 'valkey-server']
-        assert len(valkeys) == 5 and sum('[sentinel]' in ' '.join(p.cmdline()) for p in valkeys) == 3
-        nodes = [p for p in tree if any(arg.endswith('main.py') for arg in p.cmdline())]
-        assert len(nodes) == 2 and all('--redis-url' not in p.cmdline() for p in nodes)
+        assert len(valkeys) == 5 and sum('[sentinel]' in ' '.join(command_of(p)) for p in valkeys) == 3
+        nodes = [p for p in tree if any(arg.endswith('main.py') for arg in command_of(p))]
+        assert len(nodes) == 2 and all('--redis-url' not in command_of(p) for p in nodes)
         sentinels = flag(nodes[0], '--redis-sentinel')
         assert flag(nodes[0], '--redis-master') == 'tracker' and flag(nodes[1], '--redis-sentinel') == sentinels
 
