@@ -308,10 +308,10 @@ def browser_main_process(root: psutil.Process | None = None) -> psutil.Process:
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 10, message: str = '') -> Any:
-    """`condition()`'s first truthy answer, asked every 0.05 s; AssertionError (as a test reads it) after `timeout`."""
+    """`condition()`'s first truthy answer, asked every 0.02 s; AssertionError (as a test reads it) after `timeout`."""
     deadline = time.monotonic() + timeout
     while not (result := condition()):
         if time.monotonic() > deadline:
             raise AssertionError(f'timed out after {timeout} s waiting for {message or condition}')
-        time.sleep(0.05)
+        time.sleep(0.02)
     return result

@@ -83,15 +83,6 @@ class ReplicaControl:
         return response.json()
 
 
-def wait_until(condition: Callable[[], Any], timeout: float = 10, message: str = '') -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f'timed out after {timeout} s waiting for {message or condition}')
-        time.sleep(0.02)
-    return result
-
-
 async def eventually(condition: Callable[[], Any], timeout: float = 10, message: str = '') -> Any:
     """Awaitable `wait_until` for tests that share the event loop with the engine."""
     deadline = time.monotonic() + timeout

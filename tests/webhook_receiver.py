@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.helpers import wait_until
+from launcher.processes import wait_until
 
 HANG_LIMIT_S = 60.0
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from launcher.processes import wait_until
 from market.formatting import format_price
 from tests.cluster.conftest import LEASE_TTL, RunningCluster
 from tests.e2e.alert_steps import AlertApi, api_token, set_alert_with
 from tests.e2e.pages import add_ticker, expect_live
 from tests.e2e.tool_steps import alert_line, alert_toasts
-from tests.helpers import wait_until
 from tests.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.e2e

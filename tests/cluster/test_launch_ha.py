@@ -15,10 +15,9 @@ import redis
 import redis.sentinel
 
 from launcher.__main__ import parse
-from launcher.processes import ROOT, free_port, kill_all
+from launcher.processes import ROOT, free_port, kill_all, wait_until
 from launcher.servers import NodeProcess
 from tests.cluster.test_launch import browser_like, browsers, launcher_env, name_of, served_by
-from tests.helpers import wait_until
 
 TEST_MARK = 'CRYPTOTRACKER_TEST_RUN'  # in the launcher's environment, so in every process it starts
 

@@ -15,9 +15,9 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from launcher.keeper import StoreKeeper
+from launcher.processes import wait_until
 from launcher.sentinels import FailoverTiming, SentinelGroup, ask_valkey
 from launcher.servers import ValkeyServer
-from tests.helpers import wait_until
 
 PROMISE_S = 1.1  # appendfsync everysec: what was written more than a second before a fault is on disk
 

@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from launcher.app_process import AppProcess
+from launcher.processes import wait_until
 from market.formatting import format_price
 from tests.e2e.alert_steps import AlertApi, api_token, deliveries, fill_alert, set_alert_with
 from tests.e2e.pages import add_ticker, card, expect_live, qualified
@@ -30,7 +31,6 @@ from tests.e2e.tool_steps import (
     open_alert,
     prices_put_back,  # noqa: F401 (an autouse fixture for this module)
 )
-from tests.helpers import wait_until
 from tests.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.e2e

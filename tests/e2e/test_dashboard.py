@@ -10,6 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from launcher.processes import wait_until
 from market.formatting import format_price
 from market.symbols import InvalidSymbol, normalize_symbol
 from tests.e2e.pages import (
@@ -22,7 +23,6 @@ from tests.e2e.pages import (
     shown_symbols,
     ticker_input,
 )
-from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
 

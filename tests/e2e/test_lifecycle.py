@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from launcher.app_process import AppProcess
+from launcher.processes import wait_until
 from tests.e2e.pages import add_ticker, card, expect_live, shown_symbols
-from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
 

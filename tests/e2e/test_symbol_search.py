@@ -11,6 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from launcher.processes import wait_until
 from tests.e2e.pages import (
     add_ticker,
     card,
@@ -20,7 +21,6 @@ from tests.e2e.pages import (
     shown_symbols,
     ticker_input,
 )
-from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
 PHONE = {'viewport': {'width': 390, 'height': 844}, 'device_scale_factor': 3, 'is_mobile': True, 'has_touch': True}
