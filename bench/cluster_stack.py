@@ -23,8 +23,9 @@ import httpx
 import psutil
 
 from bench.processes import raise_file_limit
+from launcher.chromium import chromium_path, chromium_processes
 from launcher.cluster import MARKER, signals_held
-from launcher.processes import chromium_path, chromium_processes, free_port, kill_all, sweep
+from launcher.processes import free_port, kill_all, sweep
 from launcher.sentinels import SentinelGroup
 from launcher.servers import Backend, HAProxy, NodeProcess, ReplicaProcess, ValkeyServer
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import psutil
 
-from launcher.processes import chromium_processes
+from launcher.chromium import chromium_processes
 
 MIB = 2 ** 20
 

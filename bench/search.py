@@ -26,7 +26,7 @@ from playwright.async_api import async_playwright
 from bench.common import summary_ms
 from bench.processes import Stack
 from bench.viewer_pages import viewer_browser
-from launcher.processes import chromium_path
+from launcher.chromium import chromium_path
 from launcher.servers import ReplicaProcess
 from replica.universe import listings
 from symbol_search.answer import parse_answer

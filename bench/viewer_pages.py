@@ -20,7 +20,7 @@ from playwright.async_api import Page as AsyncPage
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from bench.common import app_symbol, replica_ticker
-from launcher.processes import chromium_path
+from launcher.chromium import chromium_path
 
 PAGE_PROBE = r"""
 (() => {

@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import psutil
 
-from .processes import chromium_path, free_port, wait_until
+from .chromium import chromium_path
+from .processes import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,6 @@ import contextlib
 import ctypes
 import logging
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -274,37 +273,6 @@ def sweep(marks: Mapping[str, str]) -> list[psutil.Process]:
         except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
             pass
     return kill_all(found)
-
-
-# --- Chromium, as the app and the tests start it ----------------------------------------------------------
-
-def chromium_path() -> str | None:
-    return os.environ.get('CHROMIUM_PATH') or shutil.which('chromium')
-
-
-def chromium_processes(root: psutil.Process | None = None) -> list[psutil.Process]:
-    """Chromium processes started below `root` (default: this process)."""
-    root = root or psutil.Process()
-    found = []
-    for child in root.children(recursive=True):
-        try:
-            if 'chrom' in child.name().lower():
-                found.append(child)
-        except psutil.NoSuchProcess:
-            pass
-    return found
-
-
-def browser_main_process(root: psutil.Process | None = None) -> psutil.Process:
-    """The Chromium browser process itself (not a renderer, GPU or utility helper)."""
-    for process in chromium_processes(root):
-        try:
-            cmdline = process.cmdline()
-        except psutil.NoSuchProcess:
-            continue
-        if '--remote-debugging-pipe' in cmdline and not any(a.startswith('--type=') for a in cmdline):
-            return process
-    raise ServerError('no Chromium browser process found')
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 10, message: str = '') -> Any:

@@ -9,7 +9,7 @@ import threading
 import psutil
 import pytest
 
-from launcher.processes import browser_main_process, chromium_path, chromium_processes
+from launcher.chromium import browser_main_process, chromium_path, chromium_processes
 from market.entry import Status
 from market.symbols import InvalidSymbol
 from prices import LocalPrices, TooManySymbols

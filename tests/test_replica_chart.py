@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from launcher.processes import chromium_path
+from launcher.chromium import chromium_path
 from replica import ReplicaServer, framing
 from replica.series import HISTORY, PERIOD, Bars
 from tests.helpers import ReplicaControl, eventually

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from launcher.app_process import AppProcess  # noqa: E402
-from launcher.processes import chromium_path  # noqa: E402
+from launcher.chromium import chromium_path  # noqa: E402
 from replica import ReplicaServer  # noqa: E402
 from tests.e2e.pages import add_ticker, card  # noqa: E402
 from tests.e2e.tool_steps import alert_toasts, set_alert, set_holding, sort_by  # noqa: E402

@@ -11,7 +11,8 @@ import pytest
 import redis
 
 from cluster.wire import PriceMessage, channel, latest_key
-from launcher.processes import chromium_path, free_port
+from launcher.chromium import chromium_path
+from launcher.processes import free_port
 from launcher.sentinels import SentinelGroup
 from launcher.servers import Backend, HAProxy, NodeProcess, ValkeyServer
 

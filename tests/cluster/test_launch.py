@@ -16,7 +16,8 @@ import pytest
 
 from launcher.__main__ import main as cluster_main
 from launcher.app_process import AppProcess
-from launcher.processes import ROOT, ServerError, chromium_path, chromium_processes, free_port, kill_all, wait_until
+from launcher.chromium import chromium_path, chromium_processes
+from launcher.processes import ROOT, ServerError, free_port, kill_all, wait_until
 from launcher.servers import Backend, HAProxy, NodeProcess, ValkeyServer, haproxy_binary
 
 

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserType, Page, Playwright, expect, sync_playwright
 
 from launcher.app_process import AppProcess
-from launcher.processes import chromium_path
+from launcher.chromium import chromium_path
 
 expect.set_options(timeout=10_000)
 

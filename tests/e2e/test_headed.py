@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from launcher.app_process import AppProcess
-from launcher.processes import browser_main_process
+from launcher.chromium import browser_main_process
 from tests.e2e.pages import add_ticker, card, expect_live
 
 pytestmark = pytest.mark.e2e
