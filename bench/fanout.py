@@ -133,7 +133,12 @@ async def measure(steps: tuple[int, ...] = SIZES['full']['steps'], window: int =
             for viewers in steps:
                 # A viewer the server dropped (its socket closed) is replaced, as a browser's page reconnects; the
                 # row says how many were (`replaced`), and how many were still connected at the window's end.
-                connect = await pool.connect_to(viewers, timeout=600, replace_dropped=True)
+                try:
+                    connect = await pool.connect_to(viewers, timeout=600 + viewers / 2, replace_dropped=True)
+                except TimeoutError as problem:  # the steps measured so far are kept and reported
+                    raw['connect_failure'] = {'to': viewers, 'error': str(problem)}
+                    print(f'fanout: stopped before {viewers} viewers: {problem}', file=sys.stderr, flush=True)
+                    break
                 raw['connects'].append({'to': viewers, **connect})
                 await asyncio.sleep(3 if viewers < 500 else 6)  # let the connect burst settle
                 result = await measure_window(stack, pool, driver, viewers, window)
