@@ -320,7 +320,7 @@ def test_sigterm_ends_every_stream_and_releases_at_once(replica_server, replica,
         with pytest.raises(EOFError):  # the stream ended properly, after what was sent before
             while True:
                 reader.next()
-        log = own.log_tail(80)
+        log = own.log_tail(100_000)  # the whole run: the shutdown logs more than it did (alerts, frame counts)
         assert 'ending 3 stream consumers: the server is stopping' in log
         # no "timeout graceful shutdown exceeded", no "Exception in ASGI application"
         assert 'ERROR' not in log and 'Traceback' not in log, log
