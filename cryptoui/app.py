@@ -12,26 +12,16 @@ from nicegui import app, ui
 
 from alerts.service import AlertService
 from alerts.store import open_store
+from cryptoui import library_hooks
+from cryptoui.fanout.price_feed import PriceFeed
+from cryptoui.pages import alert_tools, connection, dashboard, symbol_page, theme
+from cryptoui.programs import alert_api, api, search_api, stream_api
+from cryptoui.programs.metrics import Metrics
+from cryptoui.programs.streams import StreamHub
+from cryptoui.services import Services
 from prices import LocalPrices, PriceSource
 from settings import Settings
 from symbol_search.service import SymbolSearch, browser_agent
-
-from . import (
-    alert_api,
-    alert_tools,
-    api,
-    connection,
-    dashboard,
-    library_hooks,
-    search_api,
-    stream_api,
-    symbol_page,
-    theme,
-)
-from .metrics import Metrics
-from .price_feed import PriceFeed
-from .services import Services
-from .streams import StreamHub
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from alerts.service import AlertService
+from cryptoui.fanout.price_feed import PriceFeed
 from prices import PriceSource
 from settings import Settings
 from symbol_search.service import SymbolSearch
-
-from .price_feed import PriceFeed
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from nicegui import app, ui
 
-from . import field_style, tools_style
+from cryptoui.pages import field_style, tools_style
 
 UP = '#16a34a'
 DOWN = '#dc2626'

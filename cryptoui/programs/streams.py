@@ -20,13 +20,12 @@ from typing import Any
 
 from nicegui.server import Server
 
+from cryptoui.fanout.price_feed import PriceFeed
+from cryptoui.fanout.subscriptions import PageSubscriptions
+from cryptoui.programs.stream_consumer import Consumer, encode, event_item
 from market.symbols import InvalidSymbol, normalize_symbol
 from prices import PriceSource, TooManySymbols
 from settings import Settings
-
-from .price_feed import PriceFeed
-from .stream_consumer import Consumer, encode, event_item
-from .subscriptions import PageSubscriptions
 
 log = logging.getLogger(__name__)
 

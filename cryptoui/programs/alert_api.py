@@ -20,10 +20,9 @@ from alerts.conditions import BadAlert, check_level
 from alerts.reading import alert_to_json, spec_from_json
 from alerts.service import AlertService
 from alerts.store import StoreDown
+from cryptoui.programs.api import ApiError
 from prices import PriceSource, TooManySymbols
 from settings import Settings
-
-from .api import ApiError
 
 MAX_PER_BROWSER = 200
 MAX_BODY = 16 * 1024

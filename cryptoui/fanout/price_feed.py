@@ -19,13 +19,12 @@ from typing import Any
 from nicegui import Client, background_tasks, binding, core
 from nicegui.binding import BindableProperty
 
+from cryptoui import library_hooks as hooks
+from cryptoui.pages.formatting import signed
 from market.entry import PriceEntry
 from market.formatting import price_decimals
 from market.history import PriceHistory
 from prices import PriceSource
-
-from . import library_hooks as hooks
-from .formatting import signed
 
 PRICES_EVENT = 'prices'
 STATUS_EVENT = 'status'

@@ -11,15 +11,14 @@ from typing import TYPE_CHECKING
 from fastapi.responses import RedirectResponse
 from nicegui import Client, ui
 
+from cryptoui.fanout.subscriptions import PageSubscriptions
+from cryptoui.pages import connection, theme
+from cryptoui.pages.symbol_chart import SymbolChart
 from market.symbols import InvalidSymbol, normalize_symbol, split_symbol
 from prices import TooManySymbols
 
-from . import connection, theme
-from .subscriptions import PageSubscriptions
-from .symbol_chart import SymbolChart
-
 if TYPE_CHECKING:
-    from .services import Services
+    from cryptoui.services import Services
 
 TITLE = 'Crypto Tracker'
 SHOWN_INPUT = 40  # of a bad URL's symbol, echoed back as text

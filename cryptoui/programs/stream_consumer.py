@@ -7,9 +7,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from cryptoui.fanout.subscriptions import PageSubscriptions
 from market.entry import PriceEntry
-
-from .subscriptions import PageSubscriptions
 
 
 def event_item(entry: PriceEntry) -> dict[str, Any]:

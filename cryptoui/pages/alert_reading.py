@@ -10,8 +10,7 @@ from alerts import webhooks
 from alerts.address_guard import Refused
 from alerts.conditions import check_level, check_move
 from alerts.model import ABOVE, BELOW, DIRECTIONS, EITHER, MOVE, NOTE_LENGTH, WINDOWS, AlertSpec, Condition, Webhook
-
-from .amounts import BadAmount, parse_amount
+from cryptoui.pages.amounts import BadAmount, parse_amount
 
 COOLDOWNS = {60: '1 min', 300: '5 min', 900: '15 min', 3600: '1 h', 86400: '24 h'}
 

@@ -18,13 +18,12 @@ from alerts.conditions import describe
 from alerts.model import Alert, AlertSpec, LogEntry, Webhook
 from alerts.service import AlertService
 from alerts.store import StoreDown
+from cryptoui.pages import alert_style
+from cryptoui.pages.alert_form import AlertForm
+from cryptoui.pages.alerts import KEY, AlertWatcher, by_kind, card_view
+from cryptoui.pages.ticker_card import TickerCard
 from market.entry import PriceEntry
 from prices import PriceSource, TooManySymbols
-
-from . import alert_style
-from .alert_form import AlertForm
-from .alerts import KEY, AlertWatcher, by_kind, card_view
-from .ticker_card import TickerCard
 
 log = logging.getLogger(__name__)
 ASKED_KEY = 'notifications_asked'  # the browser was asked for notifications once: never again

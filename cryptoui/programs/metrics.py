@@ -9,10 +9,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from cryptoui.programs.streams import KINDS, StreamHub
 from market.entry import PriceEntry, Status
 from prices import PriceSource
-
-from .streams import KINDS, StreamHub
 
 if TYPE_CHECKING:
     from alerts.service import AlertService
@@ -78,7 +77,7 @@ class Metrics:
             self.scrape_errors.labels(symbol=entry.symbol, exchange=entry.exchange).inc()
 
     def count_streams(self, hub: StreamHub) -> None:
-        """The programs' streams (cryptoui/streams.py), read from the hub when Prometheus scrapes."""
+        """The programs' streams (cryptoui/programs/streams.py), read from the hub when Prometheus scrapes."""
         self.registry.register(_StreamCollector(hub))
 
     def count_alerts(self, service: AlertService) -> None:

@@ -13,10 +13,9 @@ from fastapi.responses import JSONResponse
 from nicegui import app
 from pydantic import BaseModel, Field
 
+from cryptoui.programs.api import ApiError
 from symbol_search.query import InvalidQuery, parse_query
 from symbol_search.service import BUSY, OK, SymbolSearch
-
-from .api import ApiError
 
 PER_CLIENT_RATE = 5.0  # queries a second, per client address
 PER_CLIENT_BURST = 10

@@ -11,12 +11,11 @@ from fastapi.responses import JSONResponse, ORJSONResponse
 from nicegui import app, binding
 from pydantic import BaseModel, Field
 
+from cryptoui.programs.metrics import connected_clients
 from market.entry import PriceEntry
 from market.symbols import InvalidSymbol, normalize_symbol
 from prices import PriceSource
 from settings import Settings
-
-from .metrics import connected_clients
 
 
 def _iso(epoch: float | None) -> str | None:

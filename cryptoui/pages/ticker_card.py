@@ -13,11 +13,10 @@ from collections.abc import Awaitable, Callable
 import orjson
 from nicegui import ui
 
+from cryptoui.fanout.price_feed import price_message, sparkline, status_message
 from market.entry import PriceEntry
 
-from .price_feed import price_message, sparkline, status_message
-
-BROWSER_MODULES = {'crypto-ui': 'web'}  # cryptoui/web/: the clock, price formatting and sparkline shared in JS
+BROWSER_MODULES = {'crypto-ui': 'web'}  # cryptoui/pages/web/: the clock, price formatting and sparkline shared in JS
 
 
 class TickerCard(ui.element, component='ticker_card.js', esm=BROWSER_MODULES):

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
+from cryptoui.pages.amounts import BadAmount, parse_amount, plain
+from cryptoui.pages.portfolio import Holding
 from market.symbols import split_symbol
-
-from .amounts import BadAmount, parse_amount, plain
-from .portfolio import Holding
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,11 @@ from alerts import webhooks
 from alerts.address_guard import mask
 from alerts.conditions import describe
 from alerts.model import ABOVE, BELOW, DOWN, EITHER, FORMATS, MOVE, UP, WINDOWS, Alert, AlertSpec, LogEntry, Webhook
+from cryptoui.pages.alert_reading import COOLDOWNS, FormValues, Kept, read_levels, read_webhook, specs
+from cryptoui.pages.alert_token import TokenPanel
+from cryptoui.pages.alerts import by_kind, reached_sides
+from cryptoui.pages.amounts import plain
 from market.entry import PriceEntry, Status
-
-from .alert_reading import COOLDOWNS, FormValues, Kept, read_levels, read_webhook, specs
-from .alert_token import TokenPanel
-from .alerts import by_kind, reached_sides
-from .amounts import plain
 
 # Prefilled levels are this far from the price, rounded outwards to three significant digits.
 PREFILL_DISTANCE = 0.01

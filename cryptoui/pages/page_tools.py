@@ -13,15 +13,14 @@ from functools import cached_property
 
 from nicegui import background_tasks, ui
 
+from cryptoui.pages import portfolio, sorting
+from cryptoui.pages.alert_tools import AlertTools
+from cryptoui.pages.holding_form import HoldingChange, HoldingForm, label
+from cryptoui.pages.portfolio import Holdings, PortfolioPanel
+from cryptoui.pages.sorting import GridTools
+from cryptoui.pages.ticker_card import TickerCard
 from market.entry import PriceEntry
 from prices import PriceSource
-
-from . import portfolio, sorting
-from .alert_tools import AlertTools
-from .holding_form import HoldingChange, HoldingForm, label
-from .portfolio import Holdings, PortfolioPanel
-from .sorting import GridTools
-from .ticker_card import TickerCard
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,10 @@ import nicegui.elements.echart  # noqa: F401  registers the 'nicegui-echart' mod
 import orjson
 from nicegui import ui
 
+from cryptoui.fanout.price_feed import price_message, status_message
+from cryptoui.pages.ticker_card import BROWSER_MODULES
 from market.entry import PriceEntry
 from market.history import PriceHistory
-
-from .price_feed import price_message, status_message
-from .ticker_card import BROWSER_MODULES
 
 TICKS_SENT_S = 3600  # the recorded prices a page gets: the finest line of the shortest range (1h)
 

@@ -3,7 +3,7 @@
 A consumer that stops reading is noticed only once its connection stops taking bytes. With the defaults that
 is after the kernel's send buffer (autotuned up to 4 MiB per socket, kernel memory that is the server's too)
 and asyncio's transport buffer (64 KiB) are full. A stream sends a few KiB a second, so this layer gives each
-stream connection small buffers: the consumer's own bounded buffer (cryptoui/streams.py) then starts filling
+stream connection small buffers: the consumer's own bounded buffer (cryptoui/programs/streams.py) then starts filling
 within seconds of the client stopping, and a slow consumer costs the machine a bounded amount.
 
 Dropping such a connection needs the connection itself: its response is blocked in uvicorn's flow control,

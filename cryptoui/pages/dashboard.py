@@ -7,19 +7,18 @@ from collections import defaultdict
 
 from nicegui import Client, app, ui
 
+from cryptoui.fanout.subscriptions import PageSubscriptions
+from cryptoui.pages import connection, symbol_page, theme
+from cryptoui.pages.alert_tools import AlertTools
+from cryptoui.pages.page_tools import PageTools
+from cryptoui.pages.ticker_card import TickerCard
+from cryptoui.pages.ticker_field import TickerField
+from cryptoui.pages.verdicts import Verdicts
+from cryptoui.pages.watchlist import Watchlist
+from cryptoui.services import Services
 from market.entry import PriceEntry, Status
 from market.symbols import InvalidSymbol, normalize_symbol, sort_key, split_symbol
 from prices import TooManySymbols
-
-from . import connection, symbol_page, theme
-from .alert_tools import AlertTools
-from .page_tools import PageTools
-from .services import Services
-from .subscriptions import PageSubscriptions
-from .ticker_card import TickerCard
-from .ticker_field import TickerField
-from .verdicts import Verdicts
-from .watchlist import Watchlist
 
 log = logging.getLogger(__name__)
 SUGGESTIONS = ('BTCUSD', 'ETHUSD', 'SOLUSD')

@@ -1,6 +1,6 @@
 """Live prices for programs: `GET /api/stream` (Server-Sent Events) and `/api/ws` (WebSocket).
 
-Both hold their symbols as a page does and get the same gathered bursts (cryptoui/streams.py). An event's
+Both hold their symbols as a page does and get the same gathered bursts (cryptoui/programs/streams.py). An event's
 data is a JSON list with one object per symbol that changed (all of them in the first event):
 {symbol, exchange, ticker, price, price_text, change, change_percent, status, message, currency, updated_at}.
 """
@@ -16,12 +16,11 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from nicegui import app
 from starlette.types import Receive, Scope, Send
 
+from cryptoui.programs import stream_door
+from cryptoui.programs.api import ApiError
+from cryptoui.programs.stream_consumer import Consumer
+from cryptoui.programs.streams import BadSymbols, StreamHub
 from prices import TooManySymbols
-
-from . import stream_door
-from .api import ApiError
-from .stream_consumer import Consumer
-from .streams import BadSymbols, StreamHub
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""What programs and operators use: JSON, SSE and WebSocket streams, /health and /metrics."""
