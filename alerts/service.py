@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from market.entry import PriceEntry
-from prices import PriceSource
+from prices import PriceSource, SourceHealth
 from settings import Settings
 
 from . import wording
@@ -35,8 +35,9 @@ DeliveryListener = Callable[[Alert, LogEntry, bool], None]  # alert, log line, d
 
 
 class AlertService:
-    def __init__(self, engine: PriceSource, settings: Settings, store: AlertStore) -> None:
+    def __init__(self, engine: PriceSource, settings: Settings, store: AlertStore, health: SourceHealth) -> None:
         self.engine = engine
+        self.health = health  # which node watches a symbol: in a cluster only that one sets its alerts off
         self.settings = settings
         self.store = store
         self.book = Book(history=self._history)
@@ -175,7 +176,7 @@ class AlertService:
     def _price(self, entry: PriceEntry) -> None:
         if entry.price is None:
             return
-        fire = not self.settings.clustered or self.engine.owner(entry.symbol) == self.settings.node_name
+        fire = not self.settings.clustered or self.health.owner(entry.symbol) == self.settings.node_name
         firings = self.book.tick(entry.symbol, entry.price, entry.updated_at or time.time(), fire)
         if firings:
             self.claims.add(firings)

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from market.history import PriceHistory
+from prices import Listeners
 
 from .wire import history_key
 
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 # Enough for a follower to draw the day at once; cheap enough (bench history: ~140 KB, ~1 ms) for the UI's loop.
 HISTORY_SHARE_S = 10.0
 HISTORY_TICKS_SHARED_S = 900.0
-SeriesListener = Callable[[str, PriceHistory], None]
 RETRY_S = 0.5
 
 
@@ -47,13 +47,12 @@ class HistoryShare:
         self._shared_at: dict[str, float] = {}  # owned symbol -> when its snapshot was last written
         self._reading: set[str] = set()
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
-        self.listeners: list[SeriesListener] = []
+        self.listeners: Listeners[[str, PriceHistory]] = Listeners()
 
     def loaded(self, symbol: str, history: PriceHistory) -> None:
         """The symbol's history took a whole series: tell the UI, and share it with the next message."""
         self._shared_at.pop(symbol, None)
-        for listener in self.listeners:
-            listener(symbol, history)
+        self.listeners(symbol, history)
 
     def share_if_due(self, symbol: str, history: PriceHistory) -> None:
         """An owned symbol changed: write its snapshot if the last is HISTORY_SHARE_S old (or `forget` ran)."""

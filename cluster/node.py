@@ -19,10 +19,10 @@ from typing import Any
 from nicegui import binding
 from redis.exceptions import RedisError
 
-from market.entry import Status
+from market.entry import PriceEntry, Status
 from market.history import PriceHistory
 from market.symbols import InvalidSymbol, normalize_symbol
-from prices import LivePrice, LocalPrices, PriceListener
+from prices import Listeners, LivePrice, LocalPrices
 from settings import Settings
 
 from . import store_link
@@ -59,7 +59,7 @@ class Node:
         self.degraded_since: float | None = None  # time.time() when the store stopped answering
         self.degraded_seconds = 0.0  # in all, the spells that ended (the coordinator keeps both)
         self.histories = HistoryShare(self.redis, self.owned, self)
-        self.price_listeners: list[PriceListener] = []
+        self.price_listeners: Listeners[[PriceEntry]] = Listeners()
         self.forgotten: list[Callable[[str], Awaitable[None]]] = []  # the bus's unfollow
         self.owner_spoke: Callable[[str, Want], None] = lambda symbol, want: None  # the solo tabs' answer
         self.stale_dropped = 0
@@ -83,8 +83,7 @@ class Node:
     def show(self, want: Want, values: dict[str, Any], owner: str | None) -> None:
         want.owner = owner
         if want.price.apply(values):
-            for listener in self.price_listeners:
-                listener(want.price)
+            self.price_listeners(want.price)
 
     def set_waiting(self, want: Want, message: str) -> None:
         if want.price.status != Status.ERROR.value and want.price.message != message:

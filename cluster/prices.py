@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 
 from market.history import PriceHistory
 from market.symbols import normalize_symbol, sort_key
-from prices import LivePrice, PriceListener
+from prices import ClusterView, Listeners, LivePrice, Mode, PriceListener, Remove, SeriesListener
 from scraper.engine_messages import BrowserHealth
 from settings import Settings
 
@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 
 class ClusterPrices:
+    """The PriceSource, SourceHealth and Instruments of a cluster node."""
+
+    mode = Mode.CLUSTER
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.node = node = Node(settings)
@@ -38,7 +42,7 @@ class ClusterPrices:
         self.coordinator = Coordinator(node)
         node.forgotten.append(self.bus.unfollow)
         node.owner_spoke = self.coordinator.solo.owner_spoke
-        self._hop_listeners: list[Callable[[float], None]] = []
+        self._hop_listeners: Listeners[[float]] = Listeners()
         self._tasks: list[asyncio.Task] = []
         node.local.on_change(self._local_changed)
         node.local.on_series(self._local_series)
@@ -110,36 +114,38 @@ class ClusterPrices:
     def symbols(self) -> list[str]:
         return sorted((s for s, want in self.node.wants.items() if want.viewers > 0), key=sort_key)
 
-    def on_price(self, listener: PriceListener) -> None:
-        self.node.price_listeners.append(listener)
+    def on_price(self, listener: PriceListener) -> Remove:
+        return self.node.price_listeners.add(listener)
 
-    def on_series(self, listener: Callable[[str, PriceHistory], None]) -> None:
-        self.node.histories.listeners.append(listener)
+    def on_series(self, listener: SeriesListener) -> Remove:
+        return self.node.histories.listeners.add(listener)
 
-    def on_hop(self, listener: Callable[[float], None]) -> None:
+    # --- how it is doing (SourceHealth, Instruments) ----------------------------------------------------
+
+    def on_hop(self, listener: Callable[[float], None]) -> Remove:
         """Call `listener(seconds)` for each message from another node: its publish -> its arrival here."""
-        self._hop_listeners.append(listener)
+        return self._hop_listeners.add(listener)
 
-    def on_handover(self, listener: Callable[[float], None]) -> None:
-        self.node.local.on_handover(listener)
+    def on_handover(self, listener: Callable[[float], None]) -> Remove:
+        return self.node.local.on_handover(listener)
 
-    def on_engine_lag(self, listener: Callable[[float], None]) -> None:
-        self.node.local.on_engine_lag(listener)
+    def on_engine_lag(self, listener: Callable[[float], None]) -> Remove:
+        return self.node.local.on_engine_lag(listener)
 
-    def health(self) -> BrowserHealth:
-        return self.node.local.health()
+    def browser_health(self) -> BrowserHealth:
+        return self.node.local.browser_health()
 
-    def cluster_health(self) -> dict[str, Any]:
+    def cluster_view(self) -> ClusterView:
         node, wants = self.node, self.node.wants.values()
-        return {'node': node.node_id, 'mode': 'cluster', 'redis_reachable': self.coordinator.redis_up and self.bus.up,
-                'degraded': node.degraded, 'degraded_since': node.degraded_since,
-                'degraded_seconds': round(node.degraded_for(), 3),
-                'solo_tabs': sum(1 for w in wants if w.solo),
-                'symbols_owned': sum(1 for w in wants if w.lease is not None),
-                'symbols_followed': sum(1 for w in wants if w.lease is None and w.viewers > 0),
-                'lease_renewals_failed': self.coordinator.renewals_failed,
-                'messages_published': node.local.published, 'messages_received': self.bus.received,
-                'stale_messages_dropped': node.stale_dropped}
+        return ClusterView(node=node.node_id, redis_reachable=self.coordinator.redis_up and self.bus.up,
+                           degraded=node.degraded, degraded_since=node.degraded_since,
+                           degraded_seconds=round(node.degraded_for(), 3),
+                           solo_tabs=sum(1 for w in wants if w.solo),
+                           symbols_owned=sum(1 for w in wants if w.lease is not None),
+                           symbols_followed=sum(1 for w in wants if w.lease is None and w.viewers > 0),
+                           lease_renewals_failed=self.coordinator.renewals_failed,
+                           messages_published=node.local.published, messages_received=self.bus.received,
+                           stale_messages_dropped=node.stale_dropped)
 
     # --- this node's own tabs: the engine publishes every change (engine_publisher.py) ------------------
 
@@ -165,9 +171,7 @@ class ClusterPrices:
     def _received(self, symbol: str, message: PriceMessage) -> None:
         """A message on the bus, just published by its owner."""
         if message.node != self.node.node_id:
-            hop = time.time() - message.sent_at
-            for listener in self._hop_listeners:
-                listener(hop)
+            self._hop_listeners(time.time() - message.sent_at)
         self.node.accept(symbol, message)
 
     async def _follow(self, symbol: str) -> None:

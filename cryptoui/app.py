@@ -6,7 +6,7 @@ import logging
 import secrets
 import signal
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nicegui import app, ui
 
@@ -19,9 +19,12 @@ from cryptoui.programs import alert_api, api, search_api, stream_api
 from cryptoui.programs.metrics import Metrics
 from cryptoui.programs.streams import StreamHub
 from cryptoui.services import Services
-from prices import LocalPrices, PriceSource
+from prices import LocalPrices
 from settings import Settings
 from symbol_search.service import SymbolSearch, browser_agent
+
+if TYPE_CHECKING:
+    from cluster.prices import ClusterPrices
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +58,9 @@ def _space_out_garbage_collection() -> None:
     gc.set_threshold(50_000, 20, 10)
 
 
-def price_source(settings: Settings) -> PriceSource:
-    """This process's own engine, or, with --redis-url, this node's view of the cluster's."""
+def price_source(settings: Settings) -> LocalPrices | ClusterPrices:
+    """This process's own engine, or, with --redis-url, this node's view of the cluster's. Either is a
+    PriceSource, a SourceHealth and Instruments: each user below is handed the part it needs."""
     if settings.clustered:
         from cluster.prices import ClusterPrices  # only cluster mode needs redis-py
         return ClusterPrices(settings)
@@ -91,34 +95,34 @@ def run(settings: Settings) -> None:
     _space_out_garbage_collection()
     if settings.clustered:
         keep_users_data_in_the_cluster(settings)
-    engine = price_source(settings)
-    metrics = Metrics(engine)
+    source = price_source(settings)
+    metrics = Metrics(prices=source, health=source, instruments=source)
     theme.install()
     connection.install()
-    feed = PriceFeed(engine, on_pushed=metrics.observe_push, on_status=metrics.count_trouble)
+    feed = PriceFeed(source, on_pushed=metrics.observe_push, on_status=metrics.count_trouble)
     # One search for every page and program: its cache, shared requests and pace are the whole server's.
     search = SymbolSearch(settings.symbol_search_url, settings.tradingview_url,
-                          user_agent=lambda: browser_agent(engine.health().version))
-    alerts = AlertService(engine, settings, open_store(settings))
+                          user_agent=lambda: browser_agent(source.browser_health().version))
+    alerts = AlertService(source, settings, open_store(settings), health=source)
     alert_tools.install(alerts)
-    services = Services(engine, settings, feed, search, alerts)
+    services = Services(source, settings, feed, search, alerts)
     dashboard.register(services)
     symbol_page.register(services)
-    api.register(engine, settings)
+    api.register(source, source, settings)
     search_api.register(search)
-    alert_api.register(alerts, engine, settings)
-    hub = StreamHub(engine, settings, feed)
+    alert_api.register(alerts, source, settings)
+    hub = StreamHub(source, settings, feed)
     stream_api.register(hub, settings.stream_heartbeat)
     metrics.count_streams(hub)
     metrics.count_alerts(alerts)
     metrics.register_route()
     # Startup handlers run as tasks: the page serves at once and /health says 'degraded' until Chromium is up.
-    app.on_startup(engine.start)
+    app.on_startup(source.start)
     app.on_startup(alerts.start)  # after the engine's start has begun: armed alerts subscribe to their symbols
     # Uvicorn turns SIGINT/SIGTERM into this shutdown: every tab and Chromium itself are closed (alerts first:
     # they give their symbols back and end their deliveries).
     app.on_shutdown(alerts.stop)
-    app.on_shutdown(engine.stop)
+    app.on_shutdown(source.stop)
     app.on_shutdown(search.close)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _exit_after_graceful_shutdown)

@@ -1,4 +1,7 @@
-"""What every page of the app is built with: one of each for the whole process, made in app.py."""
+"""What every page of the app is built with: one of each for the whole process, made in app.py.
+
+Pages show prices (PriceSource); how the source is doing (prices.SourceHealth) goes to /health and /metrics only.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,7 +15,7 @@ from symbol_search.service import SymbolSearch
 
 @dataclass(frozen=True)
 class Services:
-    engine: PriceSource
+    prices: PriceSource
     settings: Settings
     feed: PriceFeed
     search: SymbolSearch

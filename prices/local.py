@@ -15,15 +15,17 @@ from typing import Any
 
 from nicegui import binding
 
-from market.entry import Status
+from market.entry import PriceEntry, Status
 from market.history import PriceHistory
 from market.symbols import InvalidSymbol, normalize_symbol, sort_key
 from scraper.engine_messages import BrowserHealth, Changed, Forget, Own, Republish, SeriesLoaded, Unwatch, Watch
 from settings import Settings
 
 from .engine_process import EngineProcess
+from .health import ClusterView, Mode
+from .listeners import Listeners, Remove
 from .live_price import LivePrice
-from .source import PriceListener, TooManySymbols
+from .source import PriceListener, SeriesListener, TooManySymbols
 
 log = logging.getLogger(__name__)
 
@@ -37,19 +39,21 @@ class _Subscription:
 
 
 class LocalPrices:
-    """The PriceSource of a single process (and of each cluster node's own tabs)."""
+    """The PriceSource, SourceHealth and Instruments of a single process (and of each cluster node's own tabs)."""
+
+    mode = Mode.SINGLE
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._engine = EngineProcess(settings, self._apply, self._apply_series, self._lag, self._engine_died)
-        self._lag_listeners: list[Callable[[float], None]] = []
+        self._lag_listeners: Listeners[[float]] = Listeners()
         self._restart: asyncio.Task | None = None
         self._restarts = 0  # in a row, without a price in between: they back off
         self._subscriptions: dict[str, _Subscription] = {}
-        self._price_listeners: list[PriceListener] = []
-        self._handover_listeners: list[Callable[[float], None]] = []
-        self._change_listeners: list[Callable[[str, dict[str, Any]], None]] = []
-        self._series_listeners: list[Callable[[str, PriceHistory], None]] = []
+        self._price_listeners: Listeners[[PriceEntry]] = Listeners()
+        self._handover_listeners: Listeners[[float]] = Listeners()
+        self._change_listeners: Listeners[[str, dict[str, Any]]] = Listeners()
+        self._series_listeners: Listeners[[str, PriceHistory]] = Listeners()
         self._tokens = 0
 
     @property
@@ -72,28 +76,29 @@ class LocalPrices:
         self._subscriptions.clear()
         await self._engine.stop()
 
-    def on_price(self, listener: PriceListener) -> None:
+    def on_price(self, listener: PriceListener) -> Remove:
         """Call `listener(price)` on this loop after every price change of any symbol."""
-        self._price_listeners.append(listener)
+        return self._price_listeners.add(listener)
 
-    def on_handover(self, listener: Callable[[float], None]) -> None:
+    def on_handover(self, listener: Callable[[float], None]) -> Remove:
         """Call `listener(seconds)` with how long each change waited between the engine and this loop."""
-        self._handover_listeners.append(listener)
+        return self._handover_listeners.add(listener)
 
-    def on_hop(self, listener: Callable[[float], None]) -> None:
+    def on_hop(self, listener: Callable[[float], None]) -> Remove:
         """No other node sends this one anything."""
+        return lambda: None
 
-    def on_change(self, listener: Callable[[str, dict[str, Any]], None]) -> None:
+    def on_change(self, listener: Callable[[str, dict[str, Any]], None]) -> Remove:
         """Call `listener(symbol, values)` after every change of any entry (price, status, message...)."""
-        self._change_listeners.append(listener)
+        return self._change_listeners.add(listener)
 
-    def on_series(self, listener: Callable[[str, PriceHistory], None]) -> None:
+    def on_series(self, listener: SeriesListener) -> Remove:
         """Call `listener(symbol, history)` after the page's chart series (re)loaded into a symbol's history."""
-        self._series_listeners.append(listener)
+        return self._series_listeners.add(listener)
 
-    def on_engine_lag(self, listener: Callable[[float], None]) -> None:
+    def on_engine_lag(self, listener: Callable[[float], None]) -> Remove:
         """Call `listener(seconds)` with each sample (4 a second) of how late the engine's loop runs."""
-        self._lag_listeners.append(listener)
+        return self._lag_listeners.add(listener)
 
     def subscribe(self, raw_symbol: str) -> LivePrice:
         """The price of a symbol, watched from now on. Raises InvalidSymbol or TooManySymbols.
@@ -150,10 +155,10 @@ class LocalPrices:
         """The node whose Chromium watches the symbol: in a single process, no node is named."""
         return None
 
-    def cluster_health(self) -> dict[str, Any]:
-        return {'mode': 'single'}
+    def cluster_view(self) -> ClusterView | None:
+        return None
 
-    def health(self) -> BrowserHealth:
+    def browser_health(self) -> BrowserHealth:
         return self._engine.browser
 
     def publish_as(self, symbol: str, fence: int | None) -> None:
@@ -184,25 +189,19 @@ class LocalPrices:
         if subscription is None or subscription.token != change.token:
             return  # from a watch that has ended since
         self._restarts = 0
-        waited = time.time() - change.handed_at
-        for listener in self._handover_listeners:
-            listener(waited)
+        self._handover_listeners(time.time() - change.handed_at)
         if subscription.price.apply(change.values):
-            for price_listener in self._price_listeners:
-                price_listener(subscription.price)
-        for change_listener in self._change_listeners:
-            change_listener(change.symbol, change.values)
+            self._price_listeners(subscription.price)
+        self._change_listeners(change.symbol, change.values)
 
     def _apply_series(self, series: SeriesLoaded) -> None:
         subscription = self._subscriptions.get(series.symbol)
         if subscription is not None and subscription.token == series.token:
             subscription.price.apply_series(series.bars, series.resolution)
-            for listener in self._series_listeners:
-                listener(series.symbol, subscription.price.history)
+            self._series_listeners(series.symbol, subscription.price.history)
 
     def _lag(self, seconds: float) -> None:
-        for listener in self._lag_listeners:
-            listener(seconds)
+        self._lag_listeners(seconds)
 
     def _engine_died(self) -> None:
         """Start a new engine and give it every symbol still wanted; their cards say what happened meanwhile."""

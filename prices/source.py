@@ -1,14 +1,20 @@
-"""What the UI may ask of prices, whoever serves them: this process's engine or, later, a cluster of nodes."""
+"""What the UI may ask of prices, whoever serves them: this process's engine or a cluster of nodes.
+
+Only what it takes to show prices. How the source is doing (its browser, the cluster, the mode) and the
+timings /metrics reads are interfaces of their own (health.py), implemented by the same objects.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from market.entry import PriceEntry
 from market.history import PriceHistory
-from scraper.engine_messages import BrowserHealth
+
+from .listeners import Remove
 
 PriceListener = Callable[[PriceEntry], None]
+SeriesListener = Callable[[str, PriceHistory], None]
 
 
 class TooManySymbols(RuntimeError):
@@ -16,7 +22,10 @@ class TooManySymbols(RuntimeError):
 
 
 class PriceSource(Protocol):
-    """Every method is called on the UI's event loop; every entry it returns is updated on that loop."""
+    """Every method is called on the UI's event loop; every entry it returns is updated on that loop.
+
+    Each `on_*` returns what removes the listener again: whoever adds one removes it when it leaves.
+    """
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
@@ -25,16 +34,8 @@ class PriceSource(Protocol):
     def entry(self, raw_symbol: str) -> PriceEntry | None: ...
     def viewers(self, raw_symbol: str) -> int: ...
     def history(self, raw_symbol: str) -> PriceHistory | None: ...  # a watched symbol's, else None
-    def on_price(self, listener: PriceListener) -> None: ...
-    # After a symbol's history took a whole series (from its page, or from the node that owns it).
-    def on_series(self, listener: Callable[[str, PriceHistory], None]) -> None: ...
-    # Instruments for /metrics, each called with seconds: the engine -> this loop hand-over, the engine's loop
-    # lag, and (cluster only) another node's publish -> its arrival here.
-    def on_handover(self, listener: Callable[[float], None]) -> None: ...
-    def on_engine_lag(self, listener: Callable[[float], None]) -> None: ...
-    def on_hop(self, listener: Callable[[float], None]) -> None: ...
     @property
     def symbols(self) -> list[str]: ...
-    def owner(self, raw_symbol: str) -> str | None: ...
-    def health(self) -> BrowserHealth: ...
-    def cluster_health(self) -> dict[str, Any]: ...  # {'mode': 'single'}, or a node's view of the cluster
+    def on_price(self, listener: PriceListener) -> Remove: ...
+    # After a symbol's history took a whole series (from its page, or from the node that owns it).
+    def on_series(self, listener: SeriesListener) -> Remove: ...

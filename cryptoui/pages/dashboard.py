@@ -36,16 +36,16 @@ class Dashboard:
         self._client = client
         self._browser_id: str = app.storage.browser['id']
         self._watchlist = Watchlist(app.storage.user, services.settings.exchange)
-        self._subscriptions = PageSubscriptions(services.engine, on_subscribed=services.feed.track,
+        self._subscriptions = PageSubscriptions(services.prices, on_subscribed=services.feed.track,
                                                 on_released=services.feed.untrack_if_unwatched)
         self._cards: dict[str, TickerCard] = {}
         # Symbols typed here whose first word from the source is awaited: one that is not found goes back to
         # the field, explained, instead of staying on the list as a red card.
         self._verdicts = Verdicts(on_not_found=self._not_found)
-        self._tools = PageTools(app.storage.user, services.engine, self._cards,
+        self._tools = PageTools(app.storage.user, services.prices, self._cards,
                                 listed=lambda: self._watchlist.symbols,
                                 siblings=lambda: [page._tools for page in self._sibling_pages()],
-                                alerts=AlertTools(services.alerts, services.engine, self._browser_id, app.storage.user,
+                                alerts=AlertTools(services.alerts, services.prices, self._browser_id, app.storage.user,
                                                   self._cards, services.settings.exchange))
         # on_delete, not on_disconnect: a reload builds the new page before this one is deleted, so the
         # symbols' tabs stay open across reloads; a closed browser releases them after reconnect_timeout.
@@ -128,7 +128,7 @@ class Dashboard:
         self._watchlist.add(symbol)
         self._field.set_text('')
         self._field.set_error(None)
-        if (entry := self._services.engine.entry(symbol)) is not None:
+        if (entry := self._services.prices.entry(symbol)) is not None:
             self._verdicts.await_first_word(entry, raw)
         for page in self._sibling_pages():
             page._show_stored(symbol)

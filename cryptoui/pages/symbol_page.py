@@ -56,7 +56,7 @@ class SymbolView:
         self._services = services
         self._client = client
         self._symbol = symbol
-        self._subscriptions = PageSubscriptions(services.engine, on_subscribed=services.feed.track,
+        self._subscriptions = PageSubscriptions(services.prices, on_subscribed=services.feed.track,
                                                 on_released=services.feed.untrack_if_unwatched)
         # on_delete, not on_disconnect: a reload builds the new page before this one goes, so the tab survives.
         client.on_delete(self._subscriptions.close)
@@ -71,7 +71,7 @@ class SymbolView:
             _problem(str(error))
             return
         with ui.column().classes('page-body symbol-body'):
-            self._chart = SymbolChart(entry, self._services.engine.history(self._symbol),
+            self._chart = SymbolChart(entry, self._services.prices.history(self._symbol),
                                       self._services.feed.loaded_at(self._symbol),
                                       on_listening=self._follow, on_reload=self._reload)
 
@@ -80,7 +80,7 @@ class SymbolView:
 
     def _reload(self) -> None:
         services = self._services
-        self._chart.load(services.engine.history(self._symbol), services.feed.loaded_at(self._symbol))
+        self._chart.load(services.prices.history(self._symbol), services.feed.loaded_at(self._symbol))
 
 
 def register(services: Services) -> None:

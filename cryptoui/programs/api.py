@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 from fastapi import Request
@@ -14,7 +15,7 @@ from pydantic import BaseModel, Field
 from cryptoui.programs.metrics import connected_clients
 from market.entry import PriceEntry
 from market.symbols import InvalidSymbol, normalize_symbol
-from prices import PriceSource
+from prices import ClusterView, Mode, PriceSource, SourceHealth
 from settings import Settings
 
 
@@ -29,27 +30,36 @@ async def event_loop_lag() -> float:
     return time.perf_counter() - started
 
 
-def health(engine: PriceSource, loop_lag: float) -> tuple[dict, int]:
-    browser = engine.health()
+def cluster_body(mode: Mode, view: ClusterView | None) -> dict:
+    """/health's `cluster`: {'mode': 'single'}, or the node's view of the cluster with the mode after its name."""
+    if view is None:
+        return {'mode': mode.value}
+    fields = asdict(view)
+    return {'node': fields.pop('node'), 'mode': mode.value, **fields}
+
+
+def health(prices: PriceSource, source: SourceHealth, loop_lag: float) -> tuple[dict, int]:
+    browser = source.browser_health()
     failed = browser.state == 'failed'
     status = 'failed' if failed else 'ok' if browser.state == 'running' else 'degraded'
     body = {
         'status': status,
         'browser': {'state': browser.state, 'error': browser.error or None, 'open_tabs': browser.open_tabs,
                     'version': browser.version or None},
-        'symbols': len(engine.symbols),
+        'symbols': len(prices.symbols),
         'connected_clients': connected_clients(),
         # Everything is bound push-style to bindable properties; a non-zero count would mean polling crept in.
         'binding_active_links': len(binding.active_links),
         'event_loop_lag_ms': round(loop_lag * 1000, 3),
     }
-    body['cluster'] = cluster = engine.cluster_health()
-    if cluster.get('degraded') and not failed:
+    view = source.cluster_view()
+    body['cluster'] = cluster_body(source.mode, view)
+    if view is not None and view.degraded and not failed:
         body['status'] = 'degraded'  # serving from its own tabs: still 200, the balancer keeps sending viewers
     return body, 503 if failed else 200
 
 
-def ticker_row(engine: PriceSource, entry: PriceEntry) -> dict:
+def ticker_row(prices: PriceSource, source: SourceHealth, entry: PriceEntry) -> dict:
     return {
         'symbol': entry.symbol,
         'exchange': entry.exchange,
@@ -65,18 +75,18 @@ def ticker_row(engine: PriceSource, entry: PriceEntry) -> dict:
         'updated_at': entry.updated_at,
         'updated_at_iso': _iso(entry.updated_at),
         'source': entry.source,
-        'viewers': engine.viewers(entry.symbol),
-        'node': engine.owner(entry.symbol),
+        'viewers': prices.viewers(entry.symbol),
+        'node': source.owner(entry.symbol),
     }
 
 
-def tickers(engine: PriceSource) -> list[dict]:
+def tickers(prices: PriceSource, source: SourceHealth) -> list[dict]:
     rows = []
-    for symbol in engine.symbols:
-        entry = engine.entry(symbol)
+    for symbol in prices.symbols:
+        entry = prices.entry(symbol)
         if entry is None:  # unsubscribed between the two lookups
             continue
-        rows.append(ticker_row(engine, entry))
+        rows.append(ticker_row(prices, source, entry))
     return rows
 
 
@@ -105,12 +115,12 @@ class ApiError(BaseModel):
     error: str
 
 
-def history(engine: PriceSource, settings: Settings, raw_symbol: str, since: float | None) -> tuple[dict, int]:
+def history(prices: PriceSource, settings: Settings, raw_symbol: str, since: float | None) -> tuple[dict, int]:
     try:
         symbol = normalize_symbol(raw_symbol, settings.exchange)
     except InvalidSymbol as error:
         return {'error': str(error)}, 400
-    entry, past = engine.entry(symbol), engine.history(symbol)
+    entry, past = prices.entry(symbol), prices.history(symbol)
     if entry is None or past is None:
         return {'error': f'{symbol} is not being watched: add it on the page, then ask again.'}, 404
     snapshot = past.snapshot(since or 0.0, since or 0.0)
@@ -118,16 +128,16 @@ def history(engine: PriceSource, settings: Settings, raw_symbol: str, since: flo
             'status': entry.status, **snapshot}, 200
 
 
-def register(engine: PriceSource, settings: Settings) -> None:
+def register(prices: PriceSource, source: SourceHealth, settings: Settings) -> None:
     # async routes: they run on the event loop that owns the engine's state, not in a worker thread
     @app.get('/health', include_in_schema=False)
     async def health_route() -> JSONResponse:
-        body, status_code = health(engine, await event_loop_lag())
+        body, status_code = health(prices, source, await event_loop_lag())
         return JSONResponse(body, status_code=status_code)
 
     @app.get('/api/tickers', tags=['prices'], summary='Every watched symbol')
     async def tickers_route() -> JSONResponse:
-        return JSONResponse({'tickers': tickers(engine)})
+        return JSONResponse({'tickers': tickers(prices, source)})
 
     @app.get('/api/tickers/{symbol}', tags=['prices'], summary="One watched symbol's snapshot",
              responses={200: {'model': Ticker}, 400: {'model': ApiError, 'description': 'Not a symbol'},
@@ -141,10 +151,10 @@ def register(engine: PriceSource, settings: Settings) -> None:
             name = normalize_symbol(request.path_params['symbol'], settings.exchange)
         except InvalidSymbol as error:
             return JSONResponse({'error': str(error)}, status_code=400)
-        if (entry := engine.entry(name)) is None:
+        if (entry := prices.entry(name)) is None:
             return JSONResponse({'error': f'{name} is not being watched; /api/stream?symbols={name} follows it.'},
                                 status_code=404)
-        return JSONResponse(ticker_row(engine, entry))
+        return JSONResponse(ticker_row(prices, source, entry))
 
     @app.get('/api/tickers/{symbol}/history', summary="A watched symbol's bars and recorded prices",
              responses={400: {'description': 'Not a symbol'}, 404: {'description': 'Nobody watches it'}})
@@ -152,7 +162,7 @@ def register(engine: PriceSource, settings: Settings) -> None:
         """`bars`: [time, open, high, low, close, volume], oldest first, each `resolution` seconds long (the
         page's chart series when `from_series`, else built from the quotes); `ticks`: [time, price], at most one
         a second for the last day; `since` (epoch seconds) leaves out what is older."""
-        body, status_code = history(engine, settings, symbol, since)
+        body, status_code = history(prices, settings, symbol, since)
         # A full day is ~90,000 numbers: orjson encodes them ~10x faster than json, while every viewer's
         # prices wait for this loop.
         return ORJSONResponse(body, status_code=status_code)

@@ -1,6 +1,7 @@
 """Prometheus metrics on a registry of our own (the global one would mix in whatever else is imported)."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from fastapi import Response
@@ -11,7 +12,7 @@ from prometheus_client.registry import Collector
 
 from cryptoui.programs.streams import KINDS, StreamHub
 from market.entry import PriceEntry, Status
-from prices import PriceSource
+from prices import Instruments, Mode, PriceSource, SourceHealth
 
 if TYPE_CHECKING:
     from alerts.service import AlertService
@@ -27,14 +28,16 @@ def connected_clients() -> int:
 
 
 class Metrics:
-    def __init__(self, engine: PriceSource) -> None:
+    """One for the app: its listeners on the source live as long as the source does."""
+
+    def __init__(self, prices: PriceSource, health: SourceHealth, instruments: Instruments) -> None:
         self.registry = CollectorRegistry()
         # Gauges are computed when Prometheus scrapes, so nothing runs between scrapes.
         self._gauge('cryptotracker_connected_clients', 'Browser pages connected now', connected_clients)
-        self._gauge('cryptotracker_active_symbols', 'Symbols watched now', lambda: len(engine.symbols))
-        self._gauge('cryptotracker_open_tabs', 'Chromium tabs open now', lambda: engine.health().open_tabs)
+        self._gauge('cryptotracker_active_symbols', 'Symbols watched now', lambda: len(prices.symbols))
+        self._gauge('cryptotracker_open_tabs', 'Chromium tabs open now', lambda: health.browser_health().open_tabs)
         self._gauge('cryptotracker_browser_up', '1 while Chromium is running',
-                    lambda: 1 if engine.health().state == 'running' else 0)
+                    lambda: 1 if health.browser_health().state == 'running' else 0)
         # `symbol` is EXCHANGE:TICKER; `exchange` again on its own, to sum or filter by market.
         self.price_updates = Counter('cryptotracker_price_updates', 'Price changes received, by symbol',
                                      ['symbol', 'exchange'], registry=self.registry)
@@ -51,15 +54,15 @@ class Metrics:
         self.handover = Histogram('cryptotracker_engine_handover_seconds',
                                   "Time from the engine taking a source update to the web server's loop applying it",
                                   buckets=LATENCY_BUCKETS, registry=self.registry)
-        engine.on_price(self._on_price)
-        if engine.cluster_health()['mode'] == 'cluster':
-            self.registry.register(_ClusterCollector(engine))
+        prices.on_price(self._on_price)
+        if health.mode is Mode.CLUSTER:
+            self.registry.register(_ClusterCollector(health))
             self.hop = Histogram('cryptotracker_cluster_hop_seconds',
                                  "From another node's publish to the message's arrival here (the Redis hop)",
                                  buckets=LATENCY_BUCKETS, registry=self.registry)
-            engine.on_hop(self.hop.observe)
-        engine.on_handover(self.handover.observe)
-        engine.on_engine_lag(self.engine_lag.observe)
+            instruments.on_hop(self.hop.observe)
+        instruments.on_handover(self.handover.observe)
+        instruments.on_engine_lag(self.engine_lag.observe)
 
     def _gauge(self, name: str, documentation: str, read) -> None:
         Gauge(name, documentation, registry=self.registry).set_function(read)
@@ -102,19 +105,22 @@ class _ClusterCollector(Collector):
                 'stale_messages_dropped': 'Messages ignored because they came from an owner that lost its lease',
                 'degraded_seconds': 'Seconds this node spent degraded (the cluster store unreachable)'}
 
-    def __init__(self, engine: PriceSource) -> None:
-        self._engine = engine
+    def __init__(self, health: SourceHealth) -> None:
+        self._health = health
 
     def collect(self):
-        health = self._engine.cluster_health()
-        labels = {'node': health['node']}
+        view = self._health.cluster_view()
+        if view is None:
+            return
+        fields = asdict(view)
+        labels = {'node': view.node}
         for name, documentation in self.GAUGES.items():
             family = GaugeMetricFamily(f'cryptotracker_cluster_{name}', documentation, labels=list(labels))
-            family.add_metric(list(labels.values()), float(health[name]))
+            family.add_metric(list(labels.values()), float(fields[name]))
             yield family
         for name, documentation in self.COUNTERS.items():
             family = CounterMetricFamily(f'cryptotracker_cluster_{name}', documentation, labels=list(labels))
-            family.add_metric(list(labels.values()), float(health[name]))
+            family.add_metric(list(labels.values()), float(fields[name]))
             yield family
 
 

@@ -147,7 +147,7 @@ class StreamHub:
     def _check_room(self, fresh: list[str]) -> None:
         """Refuse before subscribing, so no tab is opened only to be closed again. A cluster's owners apply
         their own caps; there the rollback in `add` is the only guard."""
-        if self._engine.cluster_health().get('mode') != 'single':
+        if self._settings.clustered:
             return
         new = [s for s in fresh if self._engine.entry(s) is None]
         cap = self._settings.max_symbols
