@@ -19,7 +19,7 @@ from typing import Any
 from nicegui import binding
 from redis.exceptions import RedisError
 
-from market.entry import PriceEntry, Status
+from market.entry import Status
 from market.history import PriceHistory
 from market.symbols import InvalidSymbol, normalize_symbol
 from prices import Listeners, LivePrice, LocalPrices
@@ -59,7 +59,7 @@ class Node:
         self.degraded_since: float | None = None  # time.time() when the store stopped answering
         self.degraded_seconds = 0.0  # in all, the spells that ended (the coordinator keeps both)
         self.histories = HistoryShare(self.redis, self.owned, self)
-        self.price_listeners: Listeners[[PriceEntry]] = Listeners()
+        self.price_listeners: Listeners[[LivePrice]] = Listeners()
         self.forgotten: list[Callable[[str], Awaitable[None]]] = []  # the bus's unfollow
         self.owner_spoke: Callable[[str, Want], None] = lambda symbol, want: None  # the solo tabs' answer
         self.stale_dropped = 0

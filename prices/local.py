@@ -15,7 +15,7 @@ from typing import Any
 
 from nicegui import binding
 
-from market.entry import PriceEntry, Status
+from market.entry import Status
 from market.history import PriceHistory
 from market.symbols import InvalidSymbol, normalize_symbol, sort_key
 from scraper.engine_messages import BrowserHealth, Changed, Forget, Own, Republish, SeriesLoaded, Unwatch, Watch
@@ -50,7 +50,7 @@ class LocalPrices:
         self._restart: asyncio.Task | None = None
         self._restarts = 0  # in a row, without a price in between: they back off
         self._subscriptions: dict[str, _Subscription] = {}
-        self._price_listeners: Listeners[[PriceEntry]] = Listeners()
+        self._price_listeners: Listeners[[LivePrice]] = Listeners()
         self._handover_listeners: Listeners[[float]] = Listeners()
         self._change_listeners: Listeners[[str, dict[str, Any]]] = Listeners()
         self._series_listeners: Listeners[[str, PriceHistory]] = Listeners()

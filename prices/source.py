@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from market.entry import PriceEntry
 from market.history import PriceHistory
 
 from .listeners import Remove
+from .live_price import LivePrice
 
-PriceListener = Callable[[PriceEntry], None]
+PriceListener = Callable[[LivePrice], None]
 SeriesListener = Callable[[str, PriceHistory], None]
 
 
@@ -22,16 +22,17 @@ class TooManySymbols(RuntimeError):
 
 
 class PriceSource(Protocol):
-    """Every method is called on the UI's event loop; every entry it returns is updated on that loop.
+    """Every method is called on the UI's event loop; every entry it returns is updated on that loop. An entry
+    is a LivePrice: the symbol's PriceEntry with its history, both gone when its last viewer leaves.
 
     Each `on_*` returns what removes the listener again: whoever adds one removes it when it leaves.
     """
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
-    def subscribe(self, raw_symbol: str) -> PriceEntry: ...
+    def subscribe(self, raw_symbol: str) -> LivePrice: ...
     def unsubscribe(self, raw_symbol: str) -> None: ...
-    def entry(self, raw_symbol: str) -> PriceEntry | None: ...
+    def entry(self, raw_symbol: str) -> LivePrice | None: ...
     def viewers(self, raw_symbol: str) -> int: ...
     def history(self, raw_symbol: str) -> PriceHistory | None: ...  # a watched symbol's, else None
     @property

@@ -24,7 +24,7 @@ from cryptoui.pages.formatting import signed
 from market.entry import PriceEntry
 from market.formatting import price_decimals
 from market.history import PriceHistory
-from prices import PriceSource
+from prices import LivePrice, PriceSource
 
 PRICES_EVENT = 'prices'
 STATUS_EVENT = 'status'
@@ -45,16 +45,16 @@ def room(symbol: str) -> str:
     return f'price:{symbol}'
 
 
-def price_message(entry: PriceEntry) -> dict[str, Any]:
+def price_message(entry: LivePrice) -> dict[str, Any]:
     """What a card shows of a price, formatted once on the server for every viewer."""
     # 'v' is the price as a number, for what the browser computes from it (alerts, values); 'p' is it as shown.
     # 'h' is the newest point of its history (a quote, or a bar update with no quote): the card's sparkline
     # grows from it, so history costs no message of its own.
-    history = getattr(entry, 'history', None)
+    history = entry.history
     return {'s': entry.symbol, 'v': entry.price, 'p': entry.price_text,
             'c': signed(entry.change, price_decimals(entry.price) if entry.decimals is None else entry.decimals),
             'cp': signed(entry.change_percent, 2, '%'), 'd': entry.direction, 't': entry.updated_at,
-            'h': list(history.last_point) if history is not None and history.last_point else None,
+            'h': list(history.last_point) if history.last_point else None,
             'n': entry.change_percent}
 
 
@@ -139,7 +139,7 @@ class PriceFeed:
 
     # --- publishing ---------------------------------------------------------------------------------------
 
-    def _publish_price(self, entry: PriceEntry) -> None:
+    def _publish_price(self, entry: LivePrice) -> None:
         if not self._prices_pending:
             asyncio.get_running_loop().call_later(
                 GATHER_S, lambda: background_tasks.create(self._send_prices(), name='push prices'))

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from market.entry import PriceEntry
 from market.symbols import sort_key
-from prices import PriceSource
+from prices import LivePrice, PriceSource
 
-EntryHook = Callable[[PriceEntry], None]
+EntryHook = Callable[[LivePrice], None]
 SymbolHook = Callable[[str], None]
 
 
@@ -25,7 +24,7 @@ class PageSubscriptions:
         self._on_subscribed = on_subscribed
         self._on_released = on_released
 
-    def add(self, symbol: str) -> PriceEntry:
+    def add(self, symbol: str) -> LivePrice:
         """Subscribe once per symbol (as normalize_symbol names it) per page. Raises TooManySymbols."""
         if self._closed:
             raise RuntimeError('this page is gone')

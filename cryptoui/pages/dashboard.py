@@ -16,9 +16,9 @@ from cryptoui.pages.ticker_field import TickerField
 from cryptoui.pages.verdicts import Verdicts
 from cryptoui.pages.watchlist import Watchlist
 from cryptoui.services import Services
-from market.entry import PriceEntry, Status
+from market.entry import Status
 from market.symbols import InvalidSymbol, normalize_symbol, sort_key, split_symbol
-from prices import TooManySymbols
+from prices import LivePrice, TooManySymbols
 
 log = logging.getLogger(__name__)
 SUGGESTIONS = ('BTCUSD', 'ETHUSD', 'SOLUSD')
@@ -173,11 +173,11 @@ class Dashboard:
         try:
             self._show(symbol)
         except TooManySymbols as error:
-            entry = PriceEntry(symbol)  # a local, unwatched entry: nothing to unsubscribe later
+            entry = LivePrice(symbol)  # a local, unwatched entry: nothing to unsubscribe later
             entry.set_status(Status.ERROR, str(error))
             self._place(symbol, entry)
 
-    def _place(self, symbol: str, entry: PriceEntry) -> None:
+    def _place(self, symbol: str, entry: LivePrice) -> None:
         index = bisect.bisect(sorted(self._cards, key=sort_key), sort_key(symbol), key=sort_key)
         with self._grid:
             card = TickerCard(entry, href=symbol_page.path(symbol, self._services.settings.exchange),

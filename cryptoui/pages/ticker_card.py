@@ -14,7 +14,7 @@ import orjson
 from nicegui import ui
 
 from cryptoui.fanout.price_feed import price_message, sparkline, status_message
-from market.entry import PriceEntry
+from prices import LivePrice
 
 BROWSER_MODULES = {'crypto-ui': 'web'}  # cryptoui/pages/web/: the clock, price formatting and sparkline shared in JS
 
@@ -25,7 +25,7 @@ class TickerCard(ui.element, component='ticker_card.js', esm=BROWSER_MODULES):
     `href` is the symbol's chart view (symbol_page.path), which a click or Enter on the card opens.
     """
 
-    def __init__(self, entry: PriceEntry, href: str, on_remove: Callable[[str], Awaitable[None]],
+    def __init__(self, entry: LivePrice, href: str, on_remove: Callable[[str], Awaitable[None]],
                  on_listening: Callable[[str], None], on_alert: Callable[[str], None]) -> None:
         super().__init__()
         self.symbol = entry.symbol
@@ -37,7 +37,7 @@ class TickerCard(ui.element, component='ticker_card.js', esm=BROWSER_MODULES):
         # rest is pushed. `now` lets the browser say "2 s ago" by the server's clock, not its own.
         self._props['initial'] = {**price_message(entry), **status_message(entry), 'now': time.time()}
         # As text: NiceGUI would wrap each of its ~100 points in an observable list, per card per viewer.
-        self._props['history'] = orjson.dumps(sparkline(getattr(entry, 'history', None))).decode()
+        self._props['history'] = orjson.dumps(sparkline(entry.history)).decode()
         self.on('remove', lambda: on_remove(self.symbol))
         self.on('listening', lambda: self._listening(on_listening))
         self._props['alert'] = None
