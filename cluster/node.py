@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from nicegui import binding
 from redis.exceptions import RedisError
 
 from market.entry import Status
@@ -60,6 +59,7 @@ class Node:
         self.degraded_seconds = 0.0  # in all, the spells that ended (the coordinator keeps both)
         self.histories = HistoryShare(self.redis, self.owned, self)
         self.price_listeners: Listeners[[LivePrice]] = Listeners()
+        self.state_listeners: Listeners[[LivePrice]] = Listeners()
         self.forgotten: list[Callable[[str], Awaitable[None]]] = []  # the bus's unfollow
         self.owner_spoke: Callable[[str, Want], None] = lambda symbol, want: None  # the solo tabs' answer
         self.stale_dropped = 0
@@ -82,18 +82,21 @@ class Node:
 
     def show(self, want: Want, values: dict[str, Any], owner: str | None) -> None:
         want.owner = owner
-        if want.price.apply(values):
+        moved, restated = want.price.apply(values)
+        if restated:
+            self.state_listeners(want.price)
+        if moved:
             self.price_listeners(want.price)
 
     def set_waiting(self, want: Want, message: str) -> None:
         if want.price.status != Status.ERROR.value and want.price.message != message:
-            want.price.set_status(Status.RECONNECTING, message)
+            want.price.set_status(Status.RECONNECTING, message)  # the message differs: a change
+            self.state_listeners(want.price)
 
     def forget(self, symbol: str) -> None:
         """Neither wanted here nor owned here any more."""
         want = self.wants.pop(symbol, None)
         if want is not None:
-            binding.remove([want.price])
             self.histories.forget(symbol)
             for unfollow in self.forgotten:
                 self.chore(unfollow(symbol), f'unfollow {symbol}')

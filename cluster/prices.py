@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from nicegui import binding
 from redis.exceptions import RedisError
 
 from market.history import PriceHistory
@@ -66,8 +65,6 @@ class ClusterPrices:
         except (RedisError, OSError, TimeoutError) as error:
             log.warning('node %s: leases not given back (%s); they expire by themselves', node.node_id, error)
         await node.redis.aclose()
-        for want in node.wants.values():
-            binding.remove([want.price])
         node.wants.clear()
         await node.local.stop()
 
@@ -116,6 +113,9 @@ class ClusterPrices:
 
     def on_price(self, listener: PriceListener) -> Remove:
         return self.node.price_listeners.add(listener)
+
+    def on_state(self, listener: PriceListener) -> Remove:
+        return self.node.state_listeners.add(listener)
 
     def on_series(self, listener: SeriesListener) -> Remove:
         return self.node.histories.listeners.add(listener)

@@ -95,11 +95,14 @@ class PriceEntry:
             self.status = Status.LIVE.value
             self.message = ''
 
-    def set_status(self, status: Status, message: str = '') -> None:
-        if (self.status, self.message) != (status.value, message):
-            self.status = status.value
-            self.message = message
-            self._notify()
+    def set_status(self, status: Status, message: str = '') -> bool:
+        """True when it changed anything."""
+        if (self.status, self.message) == (status.value, message):
+            return False
+        self.status = status.value
+        self.message = message
+        self._notify()
+        return True
 
     def describe(self, name: str, decimals: int | None) -> None:
         if (self.name, self.decimals) != (name, decimals):

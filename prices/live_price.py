@@ -1,27 +1,31 @@
-"""A watched symbol's price as the UI's loop sees it: a copy of the engine's entry that the UI can bind to."""
+"""A watched symbol's price as the UI's loop sees it: a copy of the engine's entry, with the symbol's history.
+
+A plain dataclass: whoever changes it (LocalPrices, a cluster node) tells the source's listeners what changed,
+so a change is observed one way, and nothing here knows of NiceGUI.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import field
-from typing import Any
-
-from nicegui import binding
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from market.entry import FIELDS, PriceEntry
 from market.history import Bar, PriceHistory
 
 
-# NiceGUI's decorator is typed as if it took no arguments (3.18): the ignore goes with the bindable dataclass.
-@binding.bindable_dataclass(bindable_fields=['status', 'message', 'currency', 'name'])
-class LivePrice(PriceEntry):  # type: ignore[call-arg]
-    """Bindable where the feed binds (status, message, currency, name); prices travel by the price listeners.
+class Change(NamedTuple):
+    """What one change of a LivePrice means for a card: which of the source's listeners hear of it."""
+    moved: bool  # what a card shows of the price: on_price
+    restated: bool  # what else a card shows (status, message, currency, name with its decimals): on_state
 
-    It also holds the symbol's history, built from the same changes: the history goes when the price does.
-    """
+
+@dataclass
+class LivePrice(PriceEntry):
+    """It holds the symbol's history, built from the same changes: the history goes when the price does."""
     history: PriceHistory = field(default_factory=PriceHistory, repr=False, compare=False)
 
-    def apply(self, values: dict[str, Any]) -> bool:
-        """Take the engine's latest values; True when what a card shows of the price changed: the price, its
+    def apply(self, values: dict[str, Any]) -> Change:
+        """Take the engine's latest values. The price moved when what a card shows of it changed: the price, its
         text (the series' decimals may come after the first price), or the close of the series' current bar
         when it is not the quoted price."""
         price_changed = values['price'] != self.price
@@ -31,6 +35,7 @@ class LivePrice(PriceEntry):  # type: ignore[call-arg]
         # the `du` that follows each quote (or only adds volume) would otherwise cost every viewer a message.
         bar_moved = bar is not None and bar != self.bar and bar[4] != values['price']
         bar_changed = bar is not None and bar != self.bar
+        state = self._state()
         for name in FIELDS:
             setattr(self, name, values[name])
         self.bar = bar
@@ -39,7 +44,11 @@ class LivePrice(PriceEntry):  # type: ignore[call-arg]
             self.history.update_bar(bar, at)
         if price_changed and self.price is not None:
             self.history.record(at, self.price)
-        return price_changed or text_changed or bar_moved
+        return Change(price_changed or text_changed or bar_moved, self._state() != state)
 
     def apply_series(self, bars: Iterable[Sequence[float]], resolution: int) -> None:
         self.history.set_series(bars, resolution)
+
+    def _state(self) -> tuple[str, str, str, str]:
+        # The decimals come with the name (the series' symbol_resolved gives both): the name's change carries them.
+        return self.status, self.message, self.currency, self.name

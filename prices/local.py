@@ -1,8 +1,9 @@
 """Prices from this machine's own engine: viewers counted here, the engine in its own process (engine_process).
 
 This is the seam between the engine and the UI. The UI's loop owns everything in this module: who watches
-what, the cap, and one LivePrice per symbol that the UI binds to. The engine only hears "watch" once per
-symbol and "unwatch" when its last viewer leaves, and hands each change of an entry back to this loop.
+what, the cap, and one LivePrice per symbol, whose changes it tells its listeners. The engine only hears
+"watch" once per symbol and "unwatch" when its last viewer leaves, and hands each change of an entry back to
+this loop.
 """
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from nicegui import binding
 
 from market.entry import Status
 from market.history import PriceHistory
@@ -51,6 +50,7 @@ class LocalPrices:
         self._restarts = 0  # in a row, without a price in between: they back off
         self._subscriptions: dict[str, _Subscription] = {}
         self._price_listeners: Listeners[[LivePrice]] = Listeners()
+        self._state_listeners: Listeners[[LivePrice]] = Listeners()
         self._handover_listeners: Listeners[[float]] = Listeners()
         self._change_listeners: Listeners[[str, dict[str, Any]]] = Listeners()
         self._series_listeners: Listeners[[str, PriceHistory]] = Listeners()
@@ -71,14 +71,16 @@ class LocalPrices:
     async def stop(self) -> None:
         if self._restart is not None:
             self._restart.cancel()
-        for subscription in self._subscriptions.values():
-            binding.remove([subscription.price])
         self._subscriptions.clear()
         await self._engine.stop()
 
     def on_price(self, listener: PriceListener) -> Remove:
         """Call `listener(price)` on this loop after every price change of any symbol."""
         return self._price_listeners.add(listener)
+
+    def on_state(self, listener: PriceListener) -> Remove:
+        """Call `listener(price)` on this loop after a symbol's status, message, currency or name changed."""
+        return self._state_listeners.add(listener)
 
     def on_handover(self, listener: Callable[[float], None]) -> Remove:
         """Call `listener(seconds)` with how long each change waited between the engine and this loop."""
@@ -131,7 +133,6 @@ class LocalPrices:
         del self._subscriptions[symbol]
         if subscription.fence is not None:  # a cluster node's last viewer anywhere left: the cluster forgets it
             self._engine.send(Forget(symbol))
-        binding.remove([subscription.price])  # else NiceGUI's registry of bindable objects keeps it forever
         self._engine.send(Unwatch(symbol))
 
     def entry(self, raw_symbol: str) -> LivePrice | None:
@@ -190,7 +191,10 @@ class LocalPrices:
             return  # from a watch that has ended since
         self._restarts = 0
         self._handover_listeners(time.time() - change.handed_at)
-        if subscription.price.apply(change.values):
+        moved, restated = subscription.price.apply(change.values)
+        if restated:
+            self._state_listeners(subscription.price)
+        if moved:
             self._price_listeners(subscription.price)
         self._change_listeners(change.symbol, change.values)
 
@@ -205,8 +209,9 @@ class LocalPrices:
 
     def _engine_died(self) -> None:
         """Start a new engine and give it every symbol still wanted; their cards say what happened meanwhile."""
-        for subscription in self._subscriptions.values():
-            subscription.price.set_status(Status.RECONNECTING, 'The price engine stopped; restarting it')
+        for subscription in list(self._subscriptions.values()):
+            if subscription.price.set_status(Status.RECONNECTING, 'The price engine stopped; restarting it'):
+                self._state_listeners(subscription.price)
         self._restart = asyncio.get_running_loop().create_task(self._restart_engine(), name='restart engine')
 
     async def _restart_engine(self) -> None:

@@ -22,6 +22,13 @@ def test_the_domain_imports_neither_nicegui_nor_playwright():
     subprocess.run([sys.executable, '-c', check], cwd=ROOT, check=True, timeout=60)
 
 
+def test_the_seam_and_the_cluster_runtime_import_no_nicegui():
+    """A change reaches the UI through the source's listeners: prices/ and a node's runtime need no UI library."""
+    check = ("import prices, cluster.prices, sys; "
+             "assert not {m for m in sys.modules if m.split('.')[0] in ('nicegui', 'playwright')}")
+    subprocess.run([sys.executable, '-c', check], cwd=ROOT, check=True, timeout=60)
+
+
 def test_no_product_module_is_over_300_lines():
     files = [p for name in PRODUCT for p in ([ROOT / name] if name.endswith('.py') else (ROOT / name).rglob('*.py'))
              if p.exists()]

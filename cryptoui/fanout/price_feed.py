@@ -5,8 +5,9 @@ one more binding on the entry per viewer (so each new viewer would cost more tha
 symbol has a socket.io room of its viewers. Price changes that arrive together (markets move together) are
 gathered for GATHER_S and sent as ONE 'prices' message per viewer, encoded once per distinct set of
 symbols: at 1000 viewers of 10 symbols that is 1000 sends a tick instead of 10000. 'status' carries the
-rarer changes of status, message, currency or name to the room. 'history' carries a symbol's sparkline when
-its history was (re)loaded whole; between loads the browser grows it from each 'prices' message's newest point.
+rarer changes of status, message, currency or name to the room (the source's on_state). 'history' carries a
+symbol's sparkline when its history was (re)loaded whole; between loads the browser grows it from each 'prices'
+message's newest point.
 """
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from nicegui import Client, background_tasks, binding, core
-from nicegui.binding import BindableProperty
+from nicegui import Client, background_tasks, core
 
 from cryptoui import library_hooks as hooks
 from cryptoui.pages.formatting import signed
@@ -59,7 +60,7 @@ def price_message(entry: LivePrice) -> dict[str, Any]:
 
 
 def status_message(entry: PriceEntry) -> dict[str, Any]:
-    # The name and decimals come together (from the series' symbol_resolved): the name's binding sends both.
+    # The name and decimals come together (from the series' symbol_resolved): the name's change sends both.
     return {'s': entry.symbol, 'status': entry.status, 'message': entry.message, 'currency': entry.currency,
             'name': entry.name, 'decimals': entry.decimals}
 
@@ -71,33 +72,22 @@ def sparkline(history: PriceHistory | None) -> dict[str, Any] | None:
     return history.sparkline(time.time()).as_dict()
 
 
-class _EntryState:
-    """Bound to one entry's status, message, currency and name: the binding pushes each change here."""
-    status = BindableProperty(on_change=lambda state, _: state._changed('status'))
-    message = BindableProperty(on_change=lambda state, _: state._changed('message'))
-    currency = BindableProperty(on_change=lambda state, _: state._changed('currency'))
-    name = BindableProperty(on_change=lambda state, _: state._changed('name'))
-
-    def __init__(self, entry: PriceEntry, on_change: Callable[[PriceEntry, str], None]) -> None:
-        self.entry = entry
-        self._on_change: Callable[[PriceEntry, str], None] | None = None  # not for the values it starts with
-        for name in ('status', 'message', 'currency', 'name'):
-            setattr(self, name, getattr(entry, name))
-            binding.bind_from(self, name, entry, name)
-        self._on_change = on_change
-
-    def _changed(self, name: str) -> None:
-        if self._on_change is not None:
-            self._on_change(self.entry, name)
+@dataclass
+class _Tracked:
+    """A watched symbol's entry whose changes of state go to its room."""
+    entry: LivePrice
+    status: str  # as last seen: `on_status` hears a change of status, not every word that comes with one
 
 
 class PriceFeed:
+    """One for the app: its listeners on the source live as long as the source does."""
+
     def __init__(self, engine: PriceSource, on_pushed: Callable[[float], None] | None = None,
                  on_status: EntryListener | None = None) -> None:
         self._engine = engine
         self._on_pushed = on_pushed
         self._on_status = on_status
-        self._states: dict[str, _EntryState] = {}
+        self._tracked: dict[str, _Tracked] = {}
         self._status_pending: set[str] = set()
         self._prices_pending: dict[str, dict[str, Any]] = {}  # symbol -> its latest change not yet sent
         # symbol -> when its history was last loaded whole: a chart view asks for the whole history only
@@ -105,6 +95,7 @@ class PriceFeed:
         self._loaded: dict[str, float] = {}
         self._batch_listeners: list[BatchListener] = []
         engine.on_price(self._publish_price)
+        engine.on_state(self._state_changed)
         engine.on_series(self._publish_series)
 
     def on_batch(self, listener: BatchListener) -> None:
@@ -113,13 +104,13 @@ class PriceFeed:
 
     # --- the symbols being watched ---------------------------------------------------------------------
 
-    def track(self, entry: PriceEntry) -> None:
+    def track(self, entry: LivePrice) -> None:
         """Push this entry's changes of state to its room; once per symbol, however many pages show it."""
-        state = self._states.get(entry.symbol)
-        if state is not None and state.entry is entry:
+        tracked = self._tracked.get(entry.symbol)
+        if tracked is not None and tracked.entry is entry:
             return
         self.untrack(entry.symbol)
-        self._states[entry.symbol] = _EntryState(entry, self._state_changed)
+        self._tracked[entry.symbol] = _Tracked(entry, entry.status)
 
     def untrack_if_unwatched(self, symbol: str) -> None:
         if self._engine.entry(symbol) is None:
@@ -127,8 +118,7 @@ class PriceFeed:
 
     def untrack(self, symbol: str) -> None:
         self._loaded.pop(symbol, None)
-        if state := self._states.pop(symbol, None):
-            binding.remove([state])
+        self._tracked.pop(symbol, None)
 
     def loaded_at(self, symbol: str) -> float | None:
         """When the symbol's history was last loaded whole (from its page's series), if it was."""
@@ -172,15 +162,20 @@ class PriceFeed:
 
     def _publish_series(self, symbol: str, history: PriceHistory) -> None:
         # Once per load for the whole room (a load is rare: a page opening or reconnecting), not per tick.
-        if symbol in self._states:
+        if symbol in self._tracked:
             self._loaded[symbol] = time.time()
         if (spark := sparkline(history)) is not None:
             background_tasks.create(core.sio.emit(HISTORY_EVENT, self._history_message(symbol, spark),
                                                   room=room(symbol)), name='push history')
 
-    def _state_changed(self, entry: PriceEntry, name: str) -> None:
-        if name == 'status' and self._on_status:
-            self._on_status(entry)
+    def _state_changed(self, entry: LivePrice) -> None:
+        tracked = self._tracked.get(entry.symbol)
+        if tracked is None or tracked.entry is not entry:
+            return  # no page or program shows it (an alert may hold it), or it is an earlier watch's
+        if entry.status != tracked.status:
+            tracked.status = entry.status
+            if self._on_status:
+                self._on_status(entry)
         # Status and message change together: one message, read when it is sent, carries both.
         if entry.symbol not in self._status_pending:
             self._status_pending.add(entry.symbol)

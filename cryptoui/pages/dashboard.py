@@ -41,7 +41,7 @@ class Dashboard:
         self._cards: dict[str, TickerCard] = {}
         # Symbols typed here whose first word from the source is awaited: one that is not found goes back to
         # the field, explained, instead of staying on the list as a red card.
-        self._verdicts = Verdicts(on_not_found=self._not_found)
+        self._verdicts = Verdicts(services.prices, on_not_found=self._not_found)
         self._tools = PageTools(app.storage.user, services.prices, self._cards,
                                 listed=lambda: self._watchlist.symbols,
                                 siblings=lambda: [page._tools for page in self._sibling_pages()],

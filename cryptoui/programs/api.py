@@ -48,7 +48,8 @@ def health(prices: PriceSource, source: SourceHealth, loop_lag: float) -> tuple[
                     'version': browser.version or None},
         'symbols': len(prices.symbols),
         'connected_clients': connected_clients(),
-        # Everything is bound push-style to bindable properties; a non-zero count would mean polling crept in.
+        # NiceGUI's active links are bindings it polls. Prices reach pages through the source's listeners and
+        # nothing is bound that way: a non-zero count would mean polling crept in.
         'binding_active_links': len(binding.active_links),
         'event_loop_lag_ms': round(loop_lag * 1000, 3),
     }
