@@ -17,8 +17,8 @@ from nicegui import ui
 
 from cryptoui.fanout.price_feed import price_message, status_message
 from cryptoui.pages.ticker_card import BROWSER_MODULES
-from market.entry import PriceEntry
 from market.history import PriceHistory
+from prices import LivePrice
 
 TICKS_SENT_S = 3600  # the recorded prices a page gets: the finest line of the shortest range (1h)
 
@@ -35,7 +35,7 @@ def chart_data(history: PriceHistory | None, loaded: float | None) -> dict[str, 
 class SymbolChart(ui.element, component='symbol_chart.js', esm=BROWSER_MODULES):
     """`entry.symbol` has passed normalize_symbol, so it is safe in attributes."""
 
-    def __init__(self, entry: PriceEntry, history: PriceHistory | None, loaded: float | None,
+    def __init__(self, entry: LivePrice, history: PriceHistory | None, loaded: float | None,
                  on_listening: Callable[[], None], on_reload: Callable[[], None]) -> None:
         super().__init__()
         self._props['symbol'] = entry.symbol
