@@ -57,7 +57,7 @@ def symbol_of(channel_name: str) -> str:
 class PriceMessage:
     fence: int
     node: str
-    values: dict[str, Any]  # scraper.state.FIELDS of the owner's entry
+    values: dict[str, Any]  # the owner's entry's values() (market.entry owns that form)
     sent_at: float = 0.0  # the owner's time.time() when it published: what the hop through Redis costs
 
     def encode(self) -> str:

@@ -1,4 +1,10 @@
-"""The per-symbol price state, observable through one change hook. Knows nothing of threads or the UI."""
+"""The per-symbol price state, observable through one change hook. Knows nothing of threads or the UI.
+
+It also owns an entry's two forms outside this process: `values()` is its state as it travels to the web process
+(the engine's pipe) and to other nodes (a cluster message, in JSON), read back by `assign`; `public()` is what
+programs read of it (/api/tickers, the SSE and WebSocket streams). The browser's messages are shorter on purpose
+(cryptoui/fanout/price_feed.py says why).
+"""
 from __future__ import annotations
 
 import time
@@ -12,6 +18,12 @@ from .history import Bar
 from .symbols import split_symbol
 
 
+def bar_of(values: dict[str, Any]) -> Bar | None:
+    """The bar of an entry's `values()`: through JSON it comes back a list."""
+    bar = values['bar']
+    return tuple(bar) if bar is not None else None
+
+
 class Status(str, Enum):
     CONNECTING = 'connecting'
     LIVE = 'live'
@@ -20,7 +32,7 @@ class Status(str, Enum):
     ERROR = 'error'
 
 
-# What a copy of an entry carries (the change hook stays with the original).
+# What a copy of an entry carries (the change hook stays with the original): `values()`, `assign`.
 FIELDS = ('price', 'price_text', 'change', 'change_percent', 'currency', 'status', 'message', 'direction',
           'updated_at', 'source', 'name', 'decimals', 'bar')
 SeriesListener = Callable[['PriceEntry', list[Bar], int], None]
@@ -124,8 +136,23 @@ class PriceEntry:
         self._notify()
 
     def values(self) -> dict[str, Any]:
-        """The fields a copy needs, e.g. to carry them to another thread."""
+        """The fields a copy needs, to carry them to another process or node: as they are (the pipe pickles them)
+        and JSON-ready (a cluster message). `assign` reads them back either way."""
         return {name: getattr(self, name) for name in FIELDS}
+
+    def assign(self, values: dict[str, Any]) -> None:
+        """Become the copy `values()` made (the change hook is not called: the copy's owner tells who listens)."""
+        for name in FIELDS:
+            setattr(self, name, values[name])
+        self.bar = bar_of(values)
+
+    def public(self) -> dict[str, Any]:
+        """What programs read of the entry, numbers as numbers (null before the first price): each element of a
+        stream's events, and the core of an /api/tickers row."""
+        return {'symbol': self.symbol, 'exchange': self.exchange, 'ticker': self.ticker, 'price': self.price,
+                'price_text': self.price_text, 'change': self.change, 'change_percent': self.change_percent,
+                'status': self.status, 'message': self.message, 'currency': self.currency,
+                'updated_at': self.updated_at}
 
     def _notify(self) -> None:
         if self.on_change is not None:

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from market.entry import FIELDS, PriceEntry
-from market.history import Bar, PriceHistory
+from market.entry import PriceEntry, bar_of
+from market.history import PriceHistory
 
 
 class Change(NamedTuple):
@@ -30,15 +30,13 @@ class LivePrice(PriceEntry):
         when it is not the quoted price."""
         price_changed = values['price'] != self.price
         text_changed = values['price_text'] != self.price_text
-        bar: Bar | None = tuple(values['bar']) if values['bar'] is not None else None  # a list, through JSON
+        bar = bar_of(values)
         # A card draws the bar's close, and it is news only when it is not the price the quotes already gave:
         # the `du` that follows each quote (or only adds volume) would otherwise cost every viewer a message.
         bar_moved = bar is not None and bar != self.bar and bar[4] != values['price']
         bar_changed = bar is not None and bar != self.bar
         state = self._state()
-        for name in FIELDS:
-            setattr(self, name, values[name])
-        self.bar = bar
+        self.assign(values)
         at = self.updated_at or 0.0
         if bar is not None and bar_changed:
             self.history.update_bar(bar, at)

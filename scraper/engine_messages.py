@@ -73,7 +73,7 @@ class Started:
 class Changed:
     symbol: str
     token: int
-    values: dict[str, Any]  # market.entry.FIELDS
+    values: dict[str, Any]  # the entry's values() (market.entry owns that form)
     handed_at: float  # the engine's time.time() when it sent this
     browser: BrowserHealth
 

@@ -1,4 +1,5 @@
 """A LivePrice's changes and who hears of them: the decisions behind the source's on_price and on_state."""
+from cluster.wire import PriceMessage
 from market.entry import PriceEntry, Status
 from prices import Listeners, LivePrice
 
@@ -80,3 +81,13 @@ def test_a_bound_method_is_removed_by_what_its_add_returned():
     remove()
     listeners(3)
     assert page.heard == [] and other.heard == [3]
+
+
+def test_an_entry_that_crossed_to_another_node_reads_back_as_it_was():
+    entry = PriceEntry('BINANCE:BTCUSD', price=1.5, price_text='1.50', status='live', message='', name='Bitcoin',
+                       decimals=2, updated_at=5.0, bar=(60, 1.0, 2.0, 0.5, 1.5, 10.0))
+    message = PriceMessage.decode(PriceMessage(3, 'n1', entry.values(), 5.1).encode())  # JSON: the bar is a list
+    assert message is not None
+    copy = PriceEntry('BINANCE:BTCUSD')
+    copy.assign(message.values)
+    assert copy == entry and copy.bar == (60, 1.0, 2.0, 0.5, 1.5, 10.0)

@@ -47,7 +47,10 @@ def room(symbol: str) -> str:
 
 
 def price_message(entry: LivePrice) -> dict[str, Any]:
-    """What a card shows of a price, formatted once on the server for every viewer."""
+    """What a card shows of a price, formatted once on the server for every viewer.
+
+    Not the entry's public form (market.entry, what programs read) on purpose: this goes to every viewer on every
+    tick, so its keys are one letter, the change is text already, and the rarer fields go in status_message."""
     # 'v' is the price as a number, for what the browser computes from it (alerts, values); 'p' is it as shown.
     # 'h' is the newest point of its history (a quote, or a bar update with no quote): the card's sparkline
     # grows from it, so history costs no message of its own.

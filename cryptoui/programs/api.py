@@ -61,19 +61,11 @@ def health(prices: PriceSource, source: SourceHealth, loop_lag: float) -> tuple[
 
 
 def ticker_row(prices: PriceSource, source: SourceHealth, entry: PriceEntry) -> dict:
+    """The entry as programs read it (as a stream's events carry it), and what a snapshot adds: the instrument's
+    name, the time for people, where the price came from, who holds the symbol and which node watches it."""
     return {
-        'symbol': entry.symbol,
-        'exchange': entry.exchange,
-        'ticker': entry.ticker,
+        **entry.public(),
         'name': entry.name,
-        'price': entry.price,
-        'price_text': entry.price_text,
-        'change': entry.change,
-        'change_percent': entry.change_percent,
-        'currency': entry.currency,
-        'status': entry.status,
-        'message': entry.message,
-        'updated_at': entry.updated_at,
         'updated_at_iso': _iso(entry.updated_at),
         'source': entry.source,
         'viewers': prices.viewers(entry.symbol),
@@ -125,6 +117,7 @@ def history(prices: PriceSource, settings: Settings, raw_symbol: str, since: flo
     if entry is None or past is None:
         return {'error': f'{symbol} is not being watched: add it on the page, then ask again.'}, 404
     snapshot = past.snapshot(since or 0.0, since or 0.0)
+    # A chart's header beside its data, not a ticker's snapshot (/api/tickers/{symbol} is that).
     return {'symbol': symbol, 'name': entry.name, 'decimals': entry.decimals, 'price': entry.price,
             'status': entry.status, **snapshot}, 200
 

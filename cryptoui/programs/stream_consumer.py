@@ -12,11 +12,8 @@ from market.entry import PriceEntry
 
 
 def event_item(entry: PriceEntry) -> dict[str, Any]:
-    """What a card shows of a symbol, with numbers as numbers: one element of an event's list."""
-    return {'symbol': entry.symbol, 'exchange': entry.exchange, 'ticker': entry.ticker, 'price': entry.price,
-            'price_text': entry.price_text, 'change': entry.change, 'change_percent': entry.change_percent,
-            'status': entry.status, 'message': entry.message, 'currency': entry.currency,
-            'updated_at': entry.updated_at}
+    """One element of an event's list: the entry as programs read it (market.entry owns that form)."""
+    return entry.public()
 
 
 def encode(items: list[dict[str, Any]]) -> str:
