@@ -16,7 +16,7 @@ import logging
 from importlib.metadata import version
 from typing import Any
 
-from fastapi import FastAPI
+from nicegui import App
 
 from . import outbox, socket_path
 from .socket_path import Frame, event_frame, queue_frame, write_now
@@ -40,7 +40,7 @@ def check_versions(installed: dict[str, str] | None = None) -> None:
                            f'then update WRITTEN_FOR.')
 
 
-def install(app: FastAPI, run_options: dict[str, Any]) -> None:
+def install(app: App, run_options: dict[str, Any]) -> None:
     """Before ui.run(**run_options): check the versions, then put every hook in place."""
     check_versions()
     socket_path.install(app, run_options)

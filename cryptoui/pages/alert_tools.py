@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import MutableMapping
 from functools import cached_property
 
-from nicegui import background_tasks, ui
+from nicegui import Client, background_tasks, ui
 
 from alerts import migration, wording
 from alerts.conditions import describe
@@ -32,9 +32,14 @@ _pages: defaultdict[str, set[AlertTools]] = defaultdict(set)  # browser id -> it
 
 def install(service: AlertService) -> None:
     ui.add_head_html(alert_style.CSS, shared=True)
-    service.on_change(lambda owner: [tools.refresh() for tools in _open_pages(owner)])
+    service.on_change(_refresh_pages)
     service.on_fired(_fired)
     service.on_delivery(_delivered)
+
+
+def _refresh_pages(owner: str) -> None:
+    for tools in _open_pages(owner):
+        tools.refresh()
 
 
 def _open_pages(owner: str) -> list[AlertTools]:
@@ -63,7 +68,7 @@ class AlertTools:
         self._storage = storage
         self._cards = cards  # the page's own dict: cards come and go there
         self._exchange = exchange
-        self._client = None
+        self._client: Client | None = None
 
     def build(self) -> None:
         """The announcer, here; the form later, in the same container, when first opened."""

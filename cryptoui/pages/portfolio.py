@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, MutableMapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from nicegui import ui
 from nicegui.events import GenericEventArguments
@@ -35,7 +35,7 @@ class Holding:
         return cls(float(quantity), float(cost) if _number(cost) and cost >= 0 else None)
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 

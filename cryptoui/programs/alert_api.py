@@ -93,7 +93,9 @@ def register(service: AlertService, engine: PriceSource, settings: Settings) -> 
             return None
         return await service.store.owner_of(credentials.credentials.strip())
 
-    errors = {401: {'model': ApiError, 'description': 'No token, or not a current one'}}
+    # FastAPI's `responses` is keyed by int or str: a dict of ints alone would not unpack into it.
+    errors: dict[int | str, dict[str, Any]] = {401: {'model': ApiError,
+                                                      'description': 'No token, or not a current one'}}
 
     @app.get('/api/alerts', tags=[TAG], summary="This browser's alerts",
              responses={200: {'model': AlertList}, **errors})

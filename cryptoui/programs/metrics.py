@@ -1,13 +1,14 @@
 """Prometheus metrics on a registry of our own (the global one would mix in whatever else is imported)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from fastapi import Response
 from nicegui import Client, app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from cryptoui.programs.streams import KINDS, StreamHub
@@ -64,7 +65,7 @@ class Metrics:
         instruments.on_handover(self.handover.observe)
         instruments.on_engine_lag(self.engine_lag.observe)
 
-    def _gauge(self, name: str, documentation: str, read) -> None:
+    def _gauge(self, name: str, documentation: str, read: Callable[[], float]) -> None:
         Gauge(name, documentation, registry=self.registry).set_function(read)
 
     def _on_price(self, entry: PriceEntry) -> None:
@@ -108,20 +109,20 @@ class _ClusterCollector(Collector):
     def __init__(self, health: SourceHealth) -> None:
         self._health = health
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         view = self._health.cluster_view()
         if view is None:
             return
         fields = asdict(view)
         labels = {'node': view.node}
         for name, documentation in self.GAUGES.items():
-            family = GaugeMetricFamily(f'cryptotracker_cluster_{name}', documentation, labels=list(labels))
-            family.add_metric(list(labels.values()), float(fields[name]))
-            yield family
+            gauge = GaugeMetricFamily(f'cryptotracker_cluster_{name}', documentation, labels=list(labels))
+            gauge.add_metric(list(labels.values()), float(fields[name]))
+            yield gauge
         for name, documentation in self.COUNTERS.items():
-            family = CounterMetricFamily(f'cryptotracker_cluster_{name}', documentation, labels=list(labels))
-            family.add_metric(list(labels.values()), float(fields[name]))
-            yield family
+            counter = CounterMetricFamily(f'cryptotracker_cluster_{name}', documentation, labels=list(labels))
+            counter.add_metric(list(labels.values()), float(fields[name]))
+            yield counter
 
 
 class _StreamCollector(Collector):
@@ -130,7 +131,7 @@ class _StreamCollector(Collector):
     def __init__(self, hub: StreamHub) -> None:
         self._hub = hub
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         consumers = GaugeMetricFamily('cryptotracker_stream_consumers', 'Programs connected to a stream now',
                                       labels=['kind'])
         sent = CounterMetricFamily('cryptotracker_stream_events_sent', 'Events written to stream consumers',
@@ -156,7 +157,7 @@ class _AlertCollector(Collector):
     def __init__(self, service: AlertService) -> None:
         self._service = service
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         service = self._service
         yield GaugeMetricFamily('cryptotracker_alerts', 'Alerts kept (armed or fired)', value=len(service.alerts))
         yield GaugeMetricFamily('cryptotracker_alerts_armed', 'Alerts watching prices now', value=len(service.book))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import Request, WebSocket
@@ -82,7 +83,7 @@ class EventStream(StreamingResponse):
         finally:
             self._hub.close(consumer, 'closed')
 
-    async def _events(self, consumer: Consumer):
+    async def _events(self, consumer: Consumer) -> AsyncIterator[str]:
         while not consumer.ended:
             payloads = await consumer.take(self._heartbeat)
             if consumer.ended:
