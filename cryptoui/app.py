@@ -12,13 +12,13 @@ from nicegui import app, ui
 
 from alerts.service import AlertService
 from alerts.store import open_store
-from cryptoui import library_hooks
 from cryptoui.fanout.price_feed import PriceFeed
 from cryptoui.pages import alert_tools, connection, dashboard, symbol_page, theme
 from cryptoui.programs import alert_api, api, search_api, stream_api
 from cryptoui.programs.metrics import Metrics
 from cryptoui.programs.streams import StreamHub
 from cryptoui.services import Services
+from library_hooks import web as web_hooks
 from prices import LocalPrices, PriceSource
 from settings import Settings
 from symbol_search.service import SymbolSearch, browser_agent
@@ -65,10 +65,11 @@ def price_source(settings: Settings) -> PriceSource:
 
 def keep_users_data_in_the_cluster(settings: Settings) -> None:
     """On a cluster node each browser's data lives in the cluster's store, so it lands on any node with it."""
-    from cluster import nicegui_storage, store_link
+    from cluster import store_link
     from cluster.user_store import UserStore
+    from library_hooks import storage
     store = UserStore(store_link.connect(settings), settings.node_name)
-    nicegui_storage.install(store)
+    storage.install(store.data)
     app.on_startup(store.start)
     app.on_shutdown(lambda: store.stop())  # a handler that takes an argument is given the app
 
@@ -123,5 +124,5 @@ def run(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _exit_after_graceful_shutdown)
     options = run_options(settings)
-    library_hooks.install(app, options)  # fails loudly on library versions it was not written for
+    web_hooks.install(app, options)  # its import has checked the library versions the hooks were written for
     ui.run(**options)

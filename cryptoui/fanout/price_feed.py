@@ -19,8 +19,8 @@ from typing import Any
 from nicegui import Client, background_tasks, binding, core
 from nicegui.binding import BindableProperty
 
-from cryptoui import library_hooks as hooks
 from cryptoui.pages.formatting import signed
+from library_hooks import socket_path as hooks
 from market.entry import PriceEntry
 from market.formatting import price_decimals
 from market.history import PriceHistory
@@ -29,7 +29,6 @@ from prices import PriceSource
 PRICES_EVENT = 'prices'
 STATUS_EVENT = 'status'
 HISTORY_EVENT = 'history'
-NAMESPACE = '/'
 # How long a price change waits for others to travel with it. Each frame a socket sends costs the server
 # about the same whatever it carries; the changes of one market move reach us spread over tens of ms.
 GATHER_S = 0.02
@@ -151,7 +150,7 @@ class PriceFeed:
             listener(list(changes))
         by_socket: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         for symbol, message in changes.items():
-            for _, eio_sid in core.sio.manager.get_participants(NAMESPACE, room(symbol)):
+            for _, eio_sid in hooks.members(room(symbol)):
                 by_socket[eio_sid].append(message)
         # One frame per set of symbols, built once: most sockets take it as one write of the same bytes, a socket
         # with something still queued gets it behind that (library_hooks.socket_path).
@@ -203,7 +202,7 @@ class PriceFeed:
         background_tasks.create(self._follow(client, symbols), name='follow prices')
 
     async def _follow(self, client: Client, symbols: list[str]) -> None:
-        for sid, _ in list(core.sio.manager.get_participants(NAMESPACE, client.id)):
+        for sid, _ in list(hooks.members(client.id)):
             for symbol in symbols:
                 await core.sio.enter_room(sid, room(symbol))
         for symbol in symbols:
@@ -219,6 +218,6 @@ class PriceFeed:
         background_tasks.create(self._unfollow(client, symbol), name='unfollow price')
 
     async def _unfollow(self, client: Client, symbol: str) -> None:
-        for sid, _ in list(core.sio.manager.get_participants(NAMESPACE, client.id)):
+        for sid, _ in list(hooks.members(client.id)):
             await core.sio.leave_room(sid, room(symbol))
 
