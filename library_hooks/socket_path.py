@@ -22,8 +22,10 @@ middlewares (session, exceptions) and was framed by wsproto, one viewer at a tim
    stalled for longer than the ping timeout (2 s), a pong that is waiting unread in the socket would otherwise
    cost its viewer the connection at the first price sent. A client that is really gone is still closed by
    engine.io within ping interval + timeout (its reader and its writer both time out), or when a write fails.
-4. Rooms (`members`): python-socketio has no public way to list who is in a room; its manager's
-   `get_participants` gives each member's socket.io sid and the engine.io sid `write_now` needs.
+4. The server and its rooms: NiceGUI keeps its socket.io server in `nicegui.core.sio` (core is not part of its
+   public API); `server()` hands it out, to be used through python-socketio's public API (emit, enter_room,
+   leave_room). python-socketio has no public way to list who is in a room: `members` uses its manager's
+   `get_participants`, which gives each member's socket.io sid and the engine.io sid `write_now` needs.
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_socket import AsyncSocket
 from nicegui import core
+from socketio import AsyncServer
 from socketio import packet as sio_packet
 from starlette.applications import Starlette
 from starlette.routing import Match, Mount
@@ -88,6 +91,11 @@ async def queue_frame(eio_sid: str, frame: Frame) -> None:
     """The normal way: behind whatever the socket has queued (returns once queued, not sent)."""
     counts.queued += 1
     await core.sio.eio.send_packet(eio_sid, frame.packet)
+
+
+def server() -> AsyncServer:
+    """NiceGUI's socket.io server, the one its pages' sockets connect to."""
+    return core.sio
 
 
 def members(room: str) -> Iterator[tuple[str, str]]:

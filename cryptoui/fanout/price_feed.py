@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from nicegui import Client, background_tasks, binding, core
+from nicegui import Client, background_tasks, binding
 from nicegui.binding import BindableProperty
 
 from cryptoui.pages.formatting import signed
@@ -174,7 +174,7 @@ class PriceFeed:
         if symbol in self._states:
             self._loaded[symbol] = time.time()
         if (spark := sparkline(history)) is not None:
-            background_tasks.create(core.sio.emit(HISTORY_EVENT, self._history_message(symbol, spark),
+            background_tasks.create(hooks.server().emit(HISTORY_EVENT, self._history_message(symbol, spark),
                                                   room=room(symbol)), name='push history')
 
     def _state_changed(self, entry: PriceEntry, name: str) -> None:
@@ -189,7 +189,7 @@ class PriceFeed:
         self._status_pending.discard(entry.symbol)
         for listener in self._batch_listeners:
             listener([entry.symbol])
-        await core.sio.emit(STATUS_EVENT, status_message(entry), room=room(entry.symbol))
+        await hooks.server().emit(STATUS_EVENT, status_message(entry), room=room(entry.symbol))
 
     # --- viewers --------------------------------------------------------------------------------------------
 
@@ -204,20 +204,20 @@ class PriceFeed:
     async def _follow(self, client: Client, symbols: list[str]) -> None:
         for sid, _ in list(hooks.members(client.id)):
             for symbol in symbols:
-                await core.sio.enter_room(sid, room(symbol))
+                await hooks.server().enter_room(sid, room(symbol))
         for symbol in symbols:
             if (entry := self._engine.entry(symbol)) is None:
                 continue
-            await core.sio.emit(STATUS_EVENT, status_message(entry), room=client.id)
+            await hooks.server().emit(STATUS_EVENT, status_message(entry), room=client.id)
             if (spark := sparkline(self._engine.history(symbol))) is not None:
-                await core.sio.emit(HISTORY_EVENT, self._history_message(symbol, spark), room=client.id)
+                await hooks.server().emit(HISTORY_EVENT, self._history_message(symbol, spark), room=client.id)
             if entry.price is not None:
-                await core.sio.emit(PRICES_EVENT, [price_message(entry)], room=client.id)
+                await hooks.server().emit(PRICES_EVENT, [price_message(entry)], room=client.id)
 
     def unfollow(self, client: Client, symbol: str) -> None:
         background_tasks.create(self._unfollow(client, symbol), name='unfollow price')
 
     async def _unfollow(self, client: Client, symbol: str) -> None:
         for sid, _ in list(hooks.members(client.id)):
-            await core.sio.leave_room(sid, room(symbol))
+            await hooks.server().leave_room(sid, room(symbol))
 
