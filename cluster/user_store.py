@@ -26,9 +26,10 @@ import time
 from typing import Any
 
 import orjson
-from nicegui.persistence import PersistentDict
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from library_hooks.storage import PersistentDict
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = 'nicegui:'  # NiceGUI's own key names: data saved before this module existed reads as it was

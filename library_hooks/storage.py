@@ -3,6 +3,10 @@
 NiceGUI (3.18.0) builds each browser's dict in `Storage._create_persistent_dict` (a private static method) and has
 no public way to give it another persistence. `install` replaces that method for user dicts only (their ids
 start with USER_PREFIX); tests/test_library_hooks.py breaks on an upgrade that changes what this relies on.
+
+What the factory returns is a `PersistentDict` (nicegui.persistence, not part of NiceGUI's documented API): an
+observable dict whose `initialize()` NiceGUI awaits when it makes the dict, at a browser's first request, and
+whose `close()` it awaits at shutdown. Our store subclasses it from here.
 """
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ require(__name__, WRITTEN_FOR)  # before importing what it relies on, which anot
 
 from nicegui.persistence import PersistentDict
 from nicegui.storage import USER_PREFIX, Storage
+
+__all__ = ['USER_PREFIX', 'PersistentDict', 'install']
 
 
 def install(user_data: Callable[[str], PersistentDict]) -> None:

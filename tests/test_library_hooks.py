@@ -531,6 +531,7 @@ async def test_a_browsers_user_storage_comes_from_the_hook(monkeypatch: pytest.M
     assert first['ours'] and (first['visits'], second['visits']) == (1, 2), 'one dict of ours for the browser'
     assert [(d.id, d.initialized) for d in made] == [(USER_PREFIX + first['session'], True)]
     assert not isinstance(Storage._create_persistent_dict('general'), Remembered), 'only user storage is ours'
+    assert 'await user.close()' in inspect.getsource(Storage.on_shutdown), 'NiceGUI no longer closes user dicts'
 
 
 def test_user_storage_of_ours_refuses_nicegui_redis(monkeypatch: pytest.MonkeyPatch) -> None:
