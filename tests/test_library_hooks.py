@@ -358,6 +358,8 @@ async def test_a_door_sees_every_request_first_and_may_skip_the_middlewares_adde
 
     @app.get('/where')
     async def where(request: Request) -> dict:
+        if 'session' in request.scope:
+            request.session['seen'] = True  # a session with something in it sets its cookie
         return {'session': 'session' in request.scope}
 
     @app.get('/missing')
