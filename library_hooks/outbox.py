@@ -44,4 +44,4 @@ def install() -> None:
     if outbox_module.asyncio is not asyncio:
         raise RuntimeError('nicegui.outbox no longer uses the asyncio module itself (or the hook is installed '
                            'twice): check library_hooks/outbox.py against it')
-    outbox_module.asyncio = _OutboxAsyncio('asyncio (nicegui.outbox view)')  # type: ignore[assignment]
+    outbox_module.asyncio = _OutboxAsyncio('asyncio (nicegui.outbox view)')

@@ -190,5 +190,5 @@ def install(app: Starlette, run_options: dict[str, Any]) -> None:
                            'each connection compresses with its own state, so one frame cannot serve all')
     if AsyncSocket.poll is not ORIGINAL_POLL:
         raise RuntimeError('engineio AsyncSocket.poll was already replaced: install the hooks once')
-    AsyncSocket.poll = _poll  # type: ignore[method-assign]
+    AsyncSocket.poll = _poll
     install_door(app, socketio_mount(app))
