@@ -30,6 +30,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from cryptoui import library_hooks
 from cryptoui.library_hooks import outbox as outbox_hook
+from cryptoui.library_hooks import pings
 from cryptoui.library_hooks import socket_path
 from launcher.app_process import free_port
 
@@ -256,3 +257,28 @@ async def test_an_outbox_without_its_timer_still_sends_and_stops(monkeypatch: py
     finally:
         client.outbox.stop()
         Client.instances.pop(client.id, None)
+
+
+# --- engine.io's pings ---------------------------------------------------------------------------------------------
+
+def test_nicegui_sets_its_ping_values_before_the_startup_handlers_run() -> None:
+    """pings.install replaces them in a start-up handler: NiceGUI must not set them again afterwards."""
+    source = inspect.getsource(nicegui_module._startup)
+    for name in ('ping_interval', 'ping_timeout'):
+        assert source.count(f'sio.eio.{name} =') == 1
+        assert source.index(f'sio.eio.{name} =') < source.index('app.start()')
+    assert 'self.safe_invoke(t)' in inspect.getsource(nicegui_module.app.start)  # handlers run in app.start
+
+
+async def test_the_page_is_told_the_ping_interval_and_timeout(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(core.sio.eio, 'ping_interval', 4)  # NiceGUI's, restored after the test
+    monkeypatch.setattr(core.sio.eio, 'ping_timeout', 2)
+    pings.space_out_pings()
+    ws = await connect(f'ws://{served.url}/_nicegui_ws/socket.io/?EIO=4&transport=websocket')
+    try:
+        opening = json.loads((await asyncio.wait_for(ws.recv(), 5))[1:])
+        # what the page's socket.io client goes by
+        assert opening['pingInterval'] == pings.PING_INTERVAL_S * 1000
+        assert opening['pingTimeout'] == pings.PONG_TIMEOUT_S * 1000
+    finally:
+        await ws.close()

@@ -9,6 +9,7 @@ version: read what the hook relies on (its docstring), run those tests, then upd
 - socket_path: NiceGUI's socket.io websockets skip the middleware stack; a frame built once is written to
   many sockets; engine.io's per-socket writer waits without a task per frame.
 - outbox: NiceGUI's per-client outbox stops waking every second for nothing.
+- pings: engine.io pings less often, and waits for a pong longer than the server's longest pause.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from . import outbox, socket_path
+from . import outbox, pings, socket_path
 from .socket_path import Frame, event_frame, queue_frame, write_now
 
 __all__ = ['Frame', 'WRITTEN_FOR', 'check_versions', 'event_frame', 'install', 'queue_frame', 'write_now']
@@ -45,6 +46,7 @@ def install(app: FastAPI, run_options: dict[str, Any]) -> None:
     check_versions()
     socket_path.install(app, run_options)
     outbox.install()
+    pings.install(app)
     app.on_shutdown(_log_counts)
 
 
