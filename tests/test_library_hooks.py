@@ -30,8 +30,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from cryptoui import library_hooks
 from cryptoui.library_hooks import outbox as outbox_hook
-from cryptoui.library_hooks import pings
-from cryptoui.library_hooks import socket_path
+from cryptoui.library_hooks import pings, socket_path
 from launcher.app_process import free_port
 
 # sha256 of AsyncSocket.poll's source in python-engineio 4.15.1, which socket_path._poll copies
