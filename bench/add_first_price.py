@@ -15,7 +15,7 @@ from launcher.processes import wait_until
 from replica.universe import default_universe
 from tests.e2e.pages import add_ticker, card
 
-COLD_P50_MS, CACHED_P50_MS = 1000, 100
+COLD_P50_MS, CACHED_P50_MS = 500, 100  # issue 20 (the product promises a first price in under 500 ms)
 HELD = 'BTCUSD'  # the symbol the first viewer keeps open for the cached adds
 WARM_UP = 'ETHUSD'
 SIZES = {'full': 20, 'smoke': 2}

@@ -5,6 +5,7 @@ import gc
 import logging
 import secrets
 import signal
+import time
 from types import FrameType
 from typing import Any
 
@@ -53,6 +54,20 @@ def _space_out_garbage_collection() -> None:
     # generation 70x less often lets short-lived objects die by reference count first, and full collections
     # become rare (bench/fanout, 1000 viewers: p99 1.4 s -> 0.2-0.3 s).
     gc.set_threshold(50_000, 20, 10)
+    gc.callbacks.append(_warn_of_long_collections)
+
+
+LONG_COLLECTION_S = 0.5  # engine.io closes a socket whose pong it has not read 2 s after its ping
+_collection_started: list[float] = []
+
+
+def _warn_of_long_collections(phase: str, info: dict) -> None:
+    # A collection holds the event loop: every price and every ping waits; a long one costs viewers their sockets.
+    if phase == 'start':
+        _collection_started[:] = [time.perf_counter()]
+    elif _collection_started and (held := time.perf_counter() - _collection_started[0]) >= LONG_COLLECTION_S:
+        log.warning('garbage collection (generation %d, %d objects freed) held the event loop %.2f s',
+                    info['generation'], info['collected'], held)
 
 
 def price_source(settings: Settings) -> PriceSource:

@@ -12,6 +12,8 @@ version: read what the hook relies on (its docstring), run those tests, then upd
   websockets skip the middleware stack; a frame built once is written to many sockets; engine.io's per-socket
   writer waits without a task per frame; the sockets in a socket.io room.
 - outbox (NiceGUI): NiceGUI's per-client outbox stops waking every second for nothing.
+- pings (NiceGUI, python-engineio): engine.io pings less often, and waits for a pong longer than the server's
+  longest pause.
 - asgi_stack (Starlette, FastAPI): a door in front of the whole middleware stack, and the stack without them.
 - uvicorn_server (uvicorn, NiceGUI): a connection's transport and websocket from its `send`; the server told to exit.
 - echart (NiceGUI): the browser module of ECharts that NiceGUI ships, for our own chart component.

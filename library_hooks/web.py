@@ -10,15 +10,16 @@ from typing import Any
 
 from nicegui.app import App
 
-from library_hooks import outbox, socket_path
+from library_hooks import outbox, pings, socket_path
 
 log = logging.getLogger(__name__)
 
 
 def install(app: App, run_options: dict[str, Any]) -> None:
-    """Before ui.run(**run_options): put the socket path and the outbox hooks in place."""
+    """Before ui.run(**run_options): put the socket path, the outbox and the pings hooks in place."""
     socket_path.install(app, run_options)
     outbox.install()
+    pings.install(app)
     app.on_shutdown(_log_counts)
 
 

