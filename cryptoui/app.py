@@ -11,7 +11,7 @@ from typing import Any
 from nicegui import app, ui
 
 from alerts.service import AlertService
-from alerts.store import open_store
+from alerts.store_choice import open_store
 from cryptoui import library_hooks
 from cryptoui.fanout.price_feed import PriceFeed
 from cryptoui.pages import alert_tools, connection, dashboard, symbol_page, theme
