@@ -19,7 +19,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from . import chart, framing
-from .state import PRICE_FIELDS, DataSocket, Market, PushSocket, Socket
+from .connections import DataSocket, PushSocket, Socket
+from .state import PRICE_FIELDS, Market
 from .universe import page_symbol, resolve
 
 RELEASE = 'registry.xtools.tv/tvbs_release/webchart:release_207-21'

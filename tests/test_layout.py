@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# replica/ too: `--demo` serves it to users, and its modules are read like the app's.
 PRODUCT = ('main.py', 'settings.py', 'market', 'scraper', 'prices', 'cluster', 'cryptoui', 'symbol_search', 'alerts',
-           'launcher')
+           'launcher', 'replica')
 
 
 def test_the_web_process_never_loads_playwright():
