@@ -11,9 +11,9 @@ from playwright.sync_api import Page, expect
 from bench.common import app_symbol, summary_ms
 from bench.processes import Stack
 from bench.viewer_pages import drain, open_viewers, viewer_browser
+from harness.pages import add_ticker, card
 from launcher.processes import wait_until
 from replica.universe import default_universe
-from tests.e2e.pages import add_ticker, card
 
 COLD_P50_MS, CACHED_P50_MS = 1000, 100
 HELD = 'BTCUSD'  # the symbol the first viewer keeps open for the cached adds

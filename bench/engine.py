@@ -10,12 +10,12 @@ import httpx
 
 from bench.common import replica_ticker, summary_ms
 from bench.resources import memory_mb
+from harness.waiting import eventually
 from market.entry import PriceEntry, Status
 from prices import LocalPrices
 from replica import ReplicaServer
 from replica.universe import default_universe
 from settings import Settings
-from tests.helpers import eventually
 
 SYMBOLS = sorted(t for t in default_universe() if t.endswith('USD'))[:50]
 RUNS_TABLE = (('measure',), ('p50_ms', 'p99_ms', 'value'))

@@ -15,8 +15,8 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from harness.replica_control import ReplicaControl
 from replica import framing
-from tests.helpers import ReplicaControl
 
 HEADED_UA = ('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 '
              'Safari/537.36')

@@ -19,12 +19,12 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
+from harness.pages import add_ticker, card  # noqa: E402
+from harness.replica_control import ReplicaControl  # noqa: E402
+from harness.tool_steps import alert_toasts, set_alert, set_holding, sort_by  # noqa: E402
 from launcher.app_process import AppProcess  # noqa: E402
 from launcher.chromium import chromium_path  # noqa: E402
 from replica import ReplicaServer  # noqa: E402
-from tests.e2e.pages import add_ticker, card  # noqa: E402
-from tests.e2e.tool_steps import alert_toasts, set_alert, set_holding, sort_by  # noqa: E402
-from tests.helpers import ReplicaControl  # noqa: E402
 
 OUT = ROOT / 'docs' / 'screenshots'
 DESKTOP_TICKERS = ['BTCUSD', 'COINBASE:BTCUSD', 'ETHUSD', 'SOLUSD', 'ADAUSD', 'XRPUSD', 'DOGEUSD', 'LINKUSD']

@@ -15,8 +15,8 @@ from nicegui.storage import Storage
 
 from cluster import nicegui_storage
 from cluster.user_store import UserData, UserStore
+from harness.waiting import eventually
 from launcher.servers import ValkeyServer
-from tests.helpers import eventually
 
 
 @pytest.fixture
