@@ -66,7 +66,7 @@ def add_summary(mode: str, timings: list[AddTiming], p50_max_ms: float, note: st
     stats = summary_ms([timing.seconds for timing in timings])
     parts = []
     for part in parts_shown:
-        if values := [t.parts_ms[part] for t in timings if t.parts_ms[part] is not None]:
+        if values := [ms for t in timings if (ms := t.parts_ms[part]) is not None]:
             parts.append(f'{part.replace("_", " ")} p50 {statistics.median(values):.0f} ms')
     return {'scenario': 'add', 'mode': mode, **stats, 'target': f'p50 <= {p50_max_ms:g} ms',
             'met': 'yes' if timings and stats['p50_ms'] <= p50_max_ms else 'no',

@@ -178,10 +178,10 @@ async def publish(market: Market, updates: dict[str, dict[str, Any]], bars: Iter
     charts = chart.updates(market, [s for s, v in updates.items() if 'lp' in v] if bars is None else bars)
     sent = 0
     for target in [*frames, *(s for s in charts if s not in frames)]:
+        ok = True
         if isinstance(target, PushSocket):
             ok = all([await target.send(p) for p in frames[target]])  # plain JSON: one message per frame
-        else:
-            ok = True
+        elif isinstance(target, DataSocket):
             for text in _layout(market, frames.get(target, []), charts.get(target, [])):
                 ok = ok and await target.send(text)
         if ok:

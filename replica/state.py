@@ -171,8 +171,10 @@ class Market:
         sock.open = False
         for symbol in sock.subs:
             state = self.symbols[symbol]
-            state.watchers.discard(sock)  # type: ignore[arg-type]
-            state.push_watchers.discard(sock)  # type: ignore[arg-type]
+            if isinstance(sock, PushSocket):
+                state.push_watchers.discard(sock)
+            elif isinstance(sock, DataSocket):
+                state.watchers.discard(sock)
         sock.subs.clear()
         if isinstance(sock, DataSocket):
             for session in sock.charts.values():
@@ -185,22 +187,26 @@ class Market:
                 state = self.symbols[sock.main]
                 state.mains.discard(sock)
                 state.counters.sockets_closed += 1
-        self.push_sockets.discard(sock)  # type: ignore[arg-type]
+        if isinstance(sock, PushSocket):
+            self.push_sockets.discard(sock)
 
     def subscribe(self, sock: Socket, symbol: str, session: str, name: str) -> None:
         state = self.symbols[symbol]
-        (state.push_watchers if isinstance(sock, PushSocket) else state.watchers).add(sock)  # type: ignore
+        if isinstance(sock, PushSocket):  # a pushstream gets only what the page's data socket does not carry
+            state.push_watchers.add(sock)
+        elif isinstance(sock, DataSocket):
+            state.watchers.add(sock)
         names = sock.subs.setdefault(symbol, [])
         if (session, name) not in names:
             names.append((session, name))
 
-    def unsubscribe(self, sock: Socket, symbol: str, session: str) -> None:
+    def unsubscribe(self, sock: DataSocket, symbol: str, session: str) -> None:
         names = [n for n in sock.subs.get(symbol, []) if n[0] != session]
         if names:
             sock.subs[symbol] = names
         elif symbol in sock.subs:
             del sock.subs[symbol]
-            self.symbols[symbol].watchers.discard(sock)  # type: ignore[arg-type]
+            self.symbols[symbol].watchers.discard(sock)
 
     # --- motion ----------------------------------------------------------------------------------
 

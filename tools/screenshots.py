@@ -118,9 +118,8 @@ def main() -> None:
                 open_chart(phone, 'ETHUSD')
                 phone.screenshot(path=OUT / 'chart-phone.png')
 
-                small = {'viewport': {'width': 390, 'height': 844}, 'device_scale_factor': 2, 'is_mobile': True,
-                         'has_touch': True}
-                dark_phone = browser.new_context(**small, color_scheme='dark').new_page()
+                dark_phone = browser.new_context(viewport={'width': 390, 'height': 844}, device_scale_factor=2,
+                                                 is_mobile=True, has_touch=True, color_scheme='dark').new_page()
                 fill_dashboard(dark_phone, app.url, PHONE_TICKERS + ['XRPUSD', 'ADAUSD'])
                 show_suggestions(dark_phone, 'bitcoin', down=1)
                 dark_phone.screenshot(path=OUT / 'search-phone-dark.png')
