@@ -1,5 +1,6 @@
 """A client of the replica over real HTTP and its websocket, spoken by hand as the page's script speaks it, and the
-fixtures the replica's test modules share: a module imports them to use them, so the autouse one is its own."""
+fixtures the replica's test modules share (prices_put_back, the browser tests' modules that move prices too): a
+module imports them to use them, so the autouse one is its own."""
 from __future__ import annotations
 
 import asyncio
