@@ -12,7 +12,7 @@ from typing import Any
 from nicegui import app, ui
 
 from alerts.service import AlertService
-from alerts.store import open_store
+from alerts.store_choice import open_store
 from cryptoui.fanout.price_feed import PriceFeed
 from cryptoui.pages import alert_tools, connection, dashboard, symbol_page, theme
 from cryptoui.programs import alert_api, api, search_api, stream_api

@@ -48,11 +48,11 @@ from uvicorn.protocols.websockets.wsproto_impl import WSProtocol
 from websockets.asyncio.client import ClientConnection, connect
 
 import library_hooks
+from harness.waiting import eventually
 from launcher.processes import free_port
 from launcher.servers import valkey_binary as launcher_valkey_binary
 from library_hooks import asgi_stack, echart, element_props, pings, socket_path, storage, uvicorn_server, valkey_binary
 from library_hooks import outbox as outbox_hook
-from tests.helpers import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = ('asgi_stack', 'echart', 'element_props', 'outbox', 'pings', 'socket_path', 'storage', 'uvicorn_server',

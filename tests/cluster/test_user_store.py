@@ -14,9 +14,9 @@ import redis.asyncio as aioredis
 from nicegui.storage import Storage
 
 from cluster.user_store import UserData, UserStore
+from harness.waiting import eventually
 from launcher.servers import ValkeyServer
 from library_hooks import storage
-from tests.helpers import eventually
 
 
 @pytest.fixture
