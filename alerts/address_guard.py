@@ -111,7 +111,8 @@ async def resolve(parts: SplitResult, allow_private: bool) -> Target:
             infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError):
             raise Unresolvable(f'{host} does not resolve to an address: check the host name.') from None
-        addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split('%')[0]) for info in infos))
+        # info[4] is (host, port, ...): its host a str for the IPv4 and IPv6 families getaddrinfo answers with here
+        addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split('%')[0]) for info in infos))
         if not addresses:
             raise Unresolvable(f'{host} does not resolve to an address: check the host name.')
     if not allow_private:

@@ -9,21 +9,35 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine, Mapping
+from typing import Any, Protocol
 
 from .model import Alert, LogEntry
-from .store import StoreDown
-
-if TYPE_CHECKING:
-    from .service import AlertService
+from .store import AlertStore, StoreDown
 
 log = logging.getLogger(__name__)
 RESYNC_S = 30.0
 
 
+class LocalCopy(Protocol):
+    """What is kept in step: this node's copy of the alerts and the store it reads (the AlertService is one).
+    Named here, not imported, so that the service owns a Following without the two importing each other."""
+
+    @property
+    def store(self) -> AlertStore: ...
+
+    @property
+    def alerts(self) -> Mapping[str, Alert]: ...
+
+    def apply(self, alert_id: str, current: Alert | None) -> None: ...
+
+    def hold_symbols(self) -> None: ...
+
+    def delivered(self, alert: Alert, entry: LogEntry, broken: bool) -> None: ...
+
+
 class Following:
-    def __init__(self, service: AlertService) -> None:
+    def __init__(self, service: LocalCopy) -> None:
         self._service = service
         self._touched: dict[str, float] = {}  # alert id -> when this node last wrote it (monotonic)
         self._chores: set[asyncio.Task] = set()

@@ -75,7 +75,8 @@ def webhook_from_json(data: Any) -> Webhook | None:
     try:
         if kind == 'telegram':
             return webhooks.telegram_webhook(str(data.get('token', '')), str(data.get('chat_id', '')))
-        hook = Webhook(data.get('url') if isinstance(data.get('url'), str) else '', kind)
+        url = data.get('url')
+        hook = Webhook(url if isinstance(url, str) else '', kind)
         webhooks.check(hook)
         return hook
     except (Refused, ValueError) as error:
@@ -85,8 +86,9 @@ def webhook_from_json(data: Any) -> Webhook | None:
 def spec_from_json(data: Any, default_exchange: str) -> AlertSpec:
     if not isinstance(data, dict):
         raise BadAlert('body', 'Send a JSON object: {"symbol": "BTCUSD", "condition": {...}}.')
+    raw = data.get('symbol')
     try:
-        symbol = normalize_symbol(data.get('symbol') if isinstance(data.get('symbol'), str) else '', default_exchange)
+        symbol = normalize_symbol(raw if isinstance(raw, str) else '', default_exchange)
     except InvalidSymbol as error:
         raise BadAlert('symbol', str(error)) from None
     repeat = data.get('repeat', 'once')

@@ -246,5 +246,5 @@ class AlertService:
             self._announced.pop(alert_id, None)
         if fired_elsewhere and current is not None:
             self._announce(current, current.fired_price, None)  # set off by another node: this node's pages too
-        if old != current:
-            self._tell_changed((current or old).owner)  # type: ignore[union-attr]
+        if (changed := current or old) is not None and old != current:  # both None: nothing changed
+            self._tell_changed(changed.owner)

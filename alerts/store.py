@@ -1,4 +1,5 @@
-"""Where alerts live: what the service needs of a store, whichever it is (store_sqlite, store_valkey).
+"""Where alerts live: what the service needs of a store, whichever it is (store_sqlite, store_valkey; which one:
+store_choice).
 
 `claim` is the one decision that must be made once: a firing names the arming and the generation it saw,
 and the store accepts it only if both are still current, moving the generation on in the same step. Two
@@ -6,13 +7,9 @@ evaluations of the same crossing (two tabs once, now two nodes during a failover
 """
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Protocol
-
-from settings import Settings
 
 from .model import Alert, Firing, LogEntry
 
@@ -45,17 +42,3 @@ class AlertStore(Protocol):
 
 def make_token() -> str:
     return 'ct_' + secrets.token_urlsafe(24)
-
-
-def state_dir() -> Path:
-    """The app's state directory: where NiceGUI keeps each browser's list (NICEGUI_STORAGE_PATH)."""
-    return Path(os.environ.get('NICEGUI_STORAGE_PATH', '.nicegui'))
-
-
-def open_store(settings: Settings) -> AlertStore:
-    """SQLite in the state directory for one process; the cluster's Valkey for a node of several."""
-    if settings.clustered:
-        from .store_valkey import ValkeyStore  # only cluster mode needs redis-py
-        return ValkeyStore(settings)
-    from .store_sqlite import SqliteStore
-    return SqliteStore(state_dir() / 'alerts.sqlite3')

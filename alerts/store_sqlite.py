@@ -57,7 +57,7 @@ class SqliteStore:
             self._db.execute('PRAGMA journal_mode=WAL')
             self._db.execute('PRAGMA synchronous=FULL')
             self._db.executescript(SCHEMA)
-            self._db.isolation_level = ''  # from now on `with db:` makes transactions
+            self._db.isolation_level = 'DEFERRED'  # from now on `with db:` makes transactions ('' is its alias)
         await asyncio.get_running_loop().run_in_executor(self._thread, open_db)
         log.info('alerts kept in %s', self.path)
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
+from redis.typing import EncodableT
 
 from cluster import store_link
 from settings import Settings
@@ -98,7 +99,7 @@ class ValkeyStore:
 
     async def load(self) -> list[Alert]:
         async def load() -> list[Alert]:
-            ids = sorted(member.decode() for member in await self.redis.smembers(ALL))
+            ids = sorted(_text(member) for member in await self.redis.smembers(ALL))
             alerts = []
             for start in range(0, len(ids), CHUNK):
                 async with self.redis.pipeline(transaction=False) as pipe:
@@ -122,9 +123,10 @@ class ValkeyStore:
         return _alert(alert_id, await self._run(lambda: self.redis.hgetall(alert_key(alert_id))))
 
     async def put(self, alert: Alert) -> None:
-        fields = {'owner': alert.owner, 'spec': json.dumps(alert.spec.as_dict()), 'arming': alert.arming,
-                  'generation': str(alert.generation), 'fired_at': _number(alert.fired_at),
-                  'fired_price': _number(alert.fired_price), 'created_at': repr(alert.created_at)}
+        fields: dict[EncodableT, EncodableT] = {
+            'owner': alert.owner, 'spec': json.dumps(alert.spec.as_dict()), 'arming': alert.arming,
+            'generation': str(alert.generation), 'fired_at': _number(alert.fired_at),
+            'fired_price': _number(alert.fired_price), 'created_at': repr(alert.created_at)}
 
         async def put() -> None:
             async with self.redis.pipeline(transaction=True) as pipe:
@@ -174,11 +176,13 @@ class ValkeyStore:
 
     async def token(self, owner: str) -> str:
         async def token() -> str:
-            made = make_token()
-            if await self.redis.set(token_of_key(owner), made, nx=True):
-                await self.redis.set(token_key(made), owner)
-                return made
-            return (await self.redis.get(token_of_key(owner))).decode()
+            while True:  # again only if the owner's token was removed between the two steps (nothing here does)
+                made = make_token()
+                if await self.redis.set(token_of_key(owner), made, nx=True):
+                    await self.redis.set(token_key(made), owner)
+                    return made
+                if (current := await self.redis.get(token_of_key(owner))) is not None:
+                    return _text(current)
         return await self._run(token)
 
     async def new_token(self, owner: str) -> str:
@@ -189,14 +193,14 @@ class ValkeyStore:
                 pipe.set(token_of_key(owner), made)
                 pipe.set(token_key(made), owner)
                 if old is not None:
-                    pipe.delete(token_key(old.decode()))
+                    pipe.delete(token_key(_text(old)))
                 await pipe.execute()
             return made
         return await self._run(new_token)
 
     async def owner_of(self, token: str) -> str | None:
         owner = await self._run(lambda: self.redis.get(token_key(token)))
-        return owner.decode() if owner is not None else None
+        return _text(owner) if owner is not None else None
 
     # --- other nodes' changes -------------------------------------------------------------------------------
 
@@ -240,10 +244,15 @@ def _number(value: float | None) -> str:
     return '' if value is None else repr(float(value))
 
 
-def _alert(alert_id: str, row: dict[bytes, bytes]) -> Alert | None:
+def _text(value: bytes | str) -> str:
+    """A reply as text: bytes from our clients (store_link does not decode), str as redis-py's types allow too."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _alert(alert_id: str, row: Mapping[bytes | str, bytes | str]) -> Alert | None:
     if not row:
         return None
-    fields = {key.decode(): value.decode() for key, value in row.items()}
+    fields = {_text(key): _text(value) for key, value in row.items()}
     try:
         return Alert(alert_id, fields['owner'], AlertSpec.from_dict(json.loads(fields['spec'])), fields['arming'],
                      int(fields['generation']), float(fields['fired_at']) if fields.get('fired_at') else None,

@@ -16,9 +16,11 @@ from .address_guard import Refused, parse
 from .model import FORMATS, Webhook
 
 TELEGRAM_API = 'https://api.telegram.org'
-_TELEGRAM_TOKEN = re.compile(r'\d{1,20}:[A-Za-z0-9_-]{20,100}')
-_TELEGRAM_CHAT = re.compile(r'-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31}')
-_TELEGRAM_PATH = re.compile(r'/bot(\d{1,20}:[A-Za-z0-9_-]{20,100})/sendMessage')
+# [0-9], not \d: \d also matches other scripts' digits ('١٢٣'), which would pass here and make a URL Telegram never
+# answers (the token) or a chat that does not exist.
+_TELEGRAM_TOKEN = re.compile(r'[0-9]{1,20}:[A-Za-z0-9_-]{20,100}')
+_TELEGRAM_CHAT = re.compile(r'-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31}')
+_TELEGRAM_PATH = re.compile(r'/bot([0-9]{1,20}:[A-Za-z0-9_-]{20,100})/sendMessage')
 DISCORD_HOSTS = {'discord.com', 'discordapp.com', 'ptb.discord.com', 'canary.discord.com'}
 USERNAME = 'Crypto Tracker'
 

@@ -11,11 +11,11 @@ from playwright.sync_api import Page, expect
 from bench.common import app_symbol, summary_ms
 from bench.processes import Stack
 from bench.viewer_pages import drain, open_viewers, viewer_browser
+from harness.pages import add_ticker, card
 from launcher.processes import wait_until
 from replica.universe import default_universe
-from tests.e2e.pages import add_ticker, card
 
-COLD_P50_MS, CACHED_P50_MS = 1000, 100
+COLD_P50_MS, CACHED_P50_MS = 500, 100  # issue 20 (the product promises a first price in under 500 ms)
 HELD = 'BTCUSD'  # the symbol the first viewer keeps open for the cached adds
 WARM_UP = 'ETHUSD'
 SIZES = {'full': 20, 'smoke': 2}
@@ -66,7 +66,7 @@ def add_summary(mode: str, timings: list[AddTiming], p50_max_ms: float, note: st
     stats = summary_ms([timing.seconds for timing in timings])
     parts = []
     for part in parts_shown:
-        if values := [t.parts_ms[part] for t in timings if t.parts_ms[part] is not None]:
+        if values := [ms for t in timings if (ms := t.parts_ms[part]) is not None]:
             parts.append(f'{part.replace("_", " ")} p50 {statistics.median(values):.0f} ms')
     return {'scenario': 'add', 'mode': mode, **stats, 'target': f'p50 <= {p50_max_ms:g} ms',
             'met': 'yes' if timings and stats['p50_ms'] <= p50_max_ms else 'no',

@@ -16,6 +16,7 @@ import statistics
 import tempfile
 import time
 import tracemalloc
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,14 @@ from alerts.model import ABOVE, BELOW, DIRECTIONS, MOVE, WINDOWS, Alert, AlertSp
 from alerts.store_sqlite import SqliteStore
 from bench.common import percentile
 
-SIZES = {'full': {'alerts': (1_000, 10_000, 100_000), 'ticks': 100_000},
-         'smoke': {'alerts': (1_000,), 'ticks': 5_000}}
+
+@dataclass(frozen=True)
+class Size:
+    alerts: tuple[int, ...]  # alerts armed, step by step
+    ticks: int  # prices checked against them at each step
+
+
+SIZES = {'full': Size((1_000, 10_000, 100_000), 100_000), 'smoke': Size((1_000,), 5_000)}
 RUNS_TABLE = (('measure', 'alerts'), ('p50_us', 'p99_us', 'value'))
 # Each tick is timed alone: the collector's pauses and the machine's other work land in a few samples, the max.
 SYMBOLS = 10
@@ -104,11 +111,11 @@ def _load_time(count: int) -> float:
 def run(size: str = 'full') -> tuple[list[dict], dict]:
     gc.set_threshold(50_000, 20, 10)  # as the app runs (cryptoui/app.py): young collections 70x rarer
     rows, raw = [], {'load_before': psutil.getloadavg()}
-    for count in SIZES[size]['alerts']:
+    for count in SIZES[size].alerts:
         for moves in (True, False):
             book, symbols, prices, allocated = _built(count, moves)
             armed = len(book)
-            result = _ticks(book, symbols, prices, SIZES[size]['ticks'])
+            result = _ticks(book, symbols, prices, SIZES[size].ticks)
             samples = result['samples_us']
             kind = 'levels and moves' if moves else 'levels only'
             rows.append({'measure': f'a tick (book.tick), {kind}', 'alerts': count,

@@ -23,6 +23,7 @@ import contextlib
 import os
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from bench.app_metrics import HealthSampler
@@ -42,10 +43,18 @@ from bench.viewer_workers import CONNECT_CONCURRENCY, connect_first, worker_coun
 HOP_HISTOGRAM = 'cryptotracker_cluster_hop_seconds'
 FAILOVER_SYMBOL = 'DOTUSD'  # none of the delivery symbols: its owner is decided by the failover viewers alone
 LEASE_TTL = 6.0
-SIZES = {
-    'full': {'steps': (1000, 2000, 4000), 'window': 25, 'symbols': SYMBOLS, 'failovers': 5, 'failover_viewers': 3},
-    'smoke': {'steps': (10,), 'window': 5, 'symbols': SYMBOLS[:3], 'failovers': 1, 'failover_viewers': 1},
-}
+
+
+@dataclass(frozen=True)
+class Size:
+    steps: tuple[int, ...]  # viewers, step by step
+    window: int  # seconds measured at each step
+    symbols: tuple[str, ...]
+    failovers: int
+    failover_viewers: int
+
+
+SIZES = {'full': Size((1000, 2000, 4000), 25, tuple(SYMBOLS), 5, 3), 'smoke': Size((10,), 5, tuple(SYMBOLS[:3]), 1, 1)}
 RUNS_TABLE = (('measure', 'viewers'), ('p50_ms', 'p99_ms', 'delivered_%', 'seconds'))
 TARGETS = {'delivery_p99_ms': 200, 'delivery_at': 2000, 'hop_p99_ms': 5}
 
@@ -107,7 +116,7 @@ async def measure_window(stack: ClusterStack, pool: StickyViewerWorkers, driver:
         # every sample, as {ms to 0.1 ms: how many}: the percentiles recompute from these to 0.1 ms
         'latency_ms_counts': ms_counts(parts['total']), 'app_latency_ms_counts': ms_counts(parts['app']),
         'source_latency_ms_counts': ms_counts(parts['source']),
-        'memory': {node.name: memory_mb(node.pid) for node in stack.nodes},
+        'memory': {node.name: memory_mb(pid) if (pid := node.pid) is not None else None for node in stack.nodes},
     }
 
 
@@ -192,9 +201,9 @@ async def _users(stack: ClusterStack, symbols: list[str], workers: int) -> tuple
     return pool, failover_cookie
 
 
-async def measure(stack: ClusterStack, hop: HopListener, spec: dict[str, Any], raw: dict[str, Any]) -> list[dict]:
+async def measure(stack: ClusterStack, hop: HopListener, spec: Size, raw: dict[str, Any]) -> list[dict]:
     """On a started stack: the delivery steps, then the failovers; `raw` gets every sample."""
-    symbols, steps = list(spec['symbols']), tuple(spec['steps'])
+    symbols, steps = list(spec.symbols), spec.steps
     rows: list[dict] = []
     pool: StickyViewerWorkers | None = None
     driver: PriceDriver | None = None
@@ -210,15 +219,15 @@ async def measure(stack: ClusterStack, hop: HopListener, spec: dict[str, Any], r
                 connect = await pool.connect_to(viewers, timeout=600)
                 raw['connects'].append({'to': viewers, **connect, 'open_by_node': await pool.open_by_node()})
                 await asyncio.sleep(3 if viewers < 500 else 6)  # let the connect burst settle
-                window = await measure_window(stack, pool, driver, hop, viewers, spec['window'])
+                window = await measure_window(stack, pool, driver, hop, viewers, spec.window)
                 raw['windows'].append(window)
                 added = delivery_rows(window, names)
                 rows += added
                 print(f'cluster: {added}', flush=True)
             await pool.close()
             pool = None
-            raw['failover'] = await failovers(stack, driver, failover_cookie, FAILOVER_SYMBOL, spec['failovers'],
-                                              spec['failover_viewers'])
+            raw['failover'] = await failovers(stack, driver, failover_cookie, FAILOVER_SYMBOL, spec.failovers,
+                                              spec.failover_viewers)
             rows += failover_rows(raw['failover'], LEASE_TTL)
             await driver.stop()  # while its replica client is still open
     finally:
@@ -236,10 +245,10 @@ def run(size: str = 'full') -> tuple[list[dict], dict]:
     waiting) is then a KeyboardInterrupt right there, not a cancellation of the main task that waits for its
     next await; and the stack is stopped even when asyncio.run ends by an interrupt."""
     spec = SIZES['smoke' if size == 'smoke' else 'full']
-    steps = tuple(spec['steps'])
+    steps = spec.steps
     workers = int(os.environ.get('FANOUT_WORKERS') or 0) or worker_count(max(steps))
-    raw: dict[str, Any] = {'loadavg_at_start': os.getloadavg(), 'symbols': list(spec['symbols']),
-                           'steps': list(steps), 'window_s': spec['window'], 'grace_s': GRACE,
+    raw: dict[str, Any] = {'loadavg_at_start': os.getloadavg(), 'symbols': list(spec.symbols),
+                           'steps': list(steps), 'window_s': spec.window, 'grace_s': GRACE,
                            'viewer_processes': workers, 'connect_concurrency': CONNECT_CONCURRENCY,
                            'lease_ttl_s': LEASE_TTL, 'targets': TARGETS, 'windows': [], 'connects': []}
     started = time.perf_counter()

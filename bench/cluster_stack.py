@@ -83,7 +83,10 @@ class ClusterStack:
     @property
     def valkey(self) -> ValkeyServer:
         """The Valkey the nodes write to now (with sentinels: the one they name the primary)."""
-        return self.group.primary() if self.group else self._valkey
+        if self.group is not None:
+            return self.group.primary()
+        assert self._valkey is not None, 'without sentinels there is one Valkey, made in __init__'
+        return self._valkey
 
     @property
     def url(self) -> str:
@@ -193,9 +196,9 @@ def cluster_groups(stack: ClusterStack) -> dict[str, list[psutil.Process]]:
         under_test |= {root.pid, *(p.pid for p in tree)}
     valkeys = stack.group.valkeys if stack.group else [stack.valkey]
     for piece in (*valkeys, stack.haproxy, stack.replica):
-        if piece is not None and piece.alive:
-            groups[piece.name] = [psutil.Process(piece.pid)]
-            under_test.add(piece.pid)
+        if piece is not None and piece.alive and (pid := piece.pid) is not None:
+            groups[piece.name] = [psutil.Process(pid)]
+            under_test.add(pid)
     me = psutil.Process()
     groups['viewers'] = [p for p in me.children(recursive=True) if p.pid not in under_test]
     groups['bench'] = [me]

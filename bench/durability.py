@@ -61,6 +61,7 @@ class GapViewerPool(ViewerPool):
 
 async def _cookie(browser: RealBrowser, url: str, node: str, tickers: tuple[str, ...]) -> tuple[Any, str]:
     """A user created through `node` who adds `tickers`; its context and cookie header."""
+    assert browser.browser is not None, 'RealBrowser.start() launched it'
     context = await browser.browser.new_context()
     await context.add_cookies([{'name': BALANCER_COOKIE, 'value': node, 'url': url}])
     page = await context.new_page()

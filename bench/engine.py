@@ -10,12 +10,12 @@ import httpx
 
 from bench.common import replica_ticker, summary_ms
 from bench.resources import memory_mb
+from harness.waiting import eventually
 from market.entry import PriceEntry, Status
 from prices import LocalPrices
 from replica import ReplicaServer
 from replica.universe import default_universe
 from settings import Settings
-from tests.helpers import eventually
 
 SYMBOLS = sorted(t for t in default_universe() if t.endswith('USD'))[:50]
 RUNS_TABLE = (('measure',), ('p50_ms', 'p99_ms', 'value'))
@@ -29,23 +29,28 @@ async def measure(changes: int = 100, tabs: int = 20) -> tuple[list[dict], dict]
     # The listener stamps each change as it happens (the waits below only notice it later): when this loop
     # got it, and when the engine took it from the page (updated_at, the engine process's clock).
     arrivals: dict[tuple[str, float], tuple[float, float]] = {}
-    engine.on_price(lambda entry: arrivals.setdefault((entry.symbol, entry.price), (time.time(), entry.updated_at)))
+
+    def stamp(entry: PriceEntry) -> None:
+        if entry.price is not None and entry.updated_at is not None:  # a status change carries no new price
+            arrivals.setdefault((entry.symbol, entry.price), (time.time(), entry.updated_at))
+    engine.on_price(stamp)
     checkpoints = {1, max(1, tabs // 2), tabs}
     try:
         await engine.start()
         async with httpx.AsyncClient(base_url=replica.url) as control:
             first_price = []
+            entries: dict[str, PriceEntry] = {}
             # the engine's Chromium runs below this process: PSS summed over it, as every scenario counts it
             memory = {0: memory_mb(os.getpid())['chromium_pss_mb']}
             for count, symbol in enumerate(SYMBOLS[:tabs], start=1):
                 started = time.perf_counter()
-                entry = engine.subscribe(symbol)
+                entry = entries[symbol] = engine.subscribe(symbol)
                 await eventually(lambda: entry.status == Status.LIVE.value, 30, f'{symbol} live')
                 first_price.append(time.perf_counter() - started)
                 if count in checkpoints:
                     memory[count] = memory_mb(os.getpid())['chromium_pss_mb']
-            idle = await _change_latency(control, engine.entry(SYMBOLS[0]), arrivals, changes)
-            busy = await _change_latency(control, engine.entry(SYMBOLS[1]), arrivals, changes, busy=BUSY)
+            idle = await _change_latency(control, entries[SYMBOLS[0]], arrivals, changes)
+            busy = await _change_latency(control, entries[SYMBOLS[1]], arrivals, changes, busy=BUSY)
     finally:
         await engine.stop()
         replica.stop()

@@ -24,6 +24,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,16 @@ from bench.viewer_workers import CONNECT_CONCURRENCY, ViewerWorkers, connect_fir
 
 # Big and small prices (DOGE and ADA show 4 decimals on the card, the replica's own precision differs).
 SYMBOLS = ['BTCUSD', 'ETHUSD', 'SOLUSD', 'XRPUSD', 'BNBUSD', 'DOGEUSD', 'ADAUSD', 'LTCUSD', 'LINKUSD', 'AVAXUSD']
-SIZES = {
-    'full': {'steps': (100, 300, 1000, 2000, 5000), 'window': 25, 'symbols': SYMBOLS},
-    'smoke': {'steps': (5,), 'window': 5, 'symbols': SYMBOLS[:3]},
-}
+
+
+@dataclass(frozen=True)
+class Size:
+    steps: tuple[int, ...]  # viewers, step by step
+    window: int  # seconds measured at each step
+    symbols: tuple[str, ...]
+
+
+SIZES = {'full': Size((100, 300, 1000, 2000, 5000), 25, tuple(SYMBOLS)), 'smoke': Size((5,), 5, tuple(SYMBOLS[:3]))}
 # `--runs N` (bench/__main__.py): one line per size and run, then the spread
 RUNS_TABLE = (('viewers',), ('p50_ms', 'p99_ms', 'delivered_%', 'server_us_per_frame', 'source_p99_ms', 'load_1m'))
 GRACE = 2.0  # after the last move of a window: what has not arrived by then counts as not delivered
@@ -108,7 +115,7 @@ async def first_viewer(stack: Stack, app: httpx.AsyncClient, symbols: list[str],
     return pool
 
 
-async def measure(steps: tuple[int, ...] = SIZES['full']['steps'], window: int = 25,
+async def measure(steps: tuple[int, ...] = SIZES['full'].steps, window: int = 25,
                   symbols: list[str] | None = None, workers: int | None = None, deflate: bool = True,
                   hold: float | None = None) -> tuple[list[dict], dict]:
     """`hold`: seconds to keep everything up after the last step (for attaching a profiler); None: no hold."""
@@ -178,11 +185,11 @@ def _options() -> dict[str, Any]:
 
 def run(size: str = 'full') -> tuple[list[dict], dict]:
     spec = SIZES['smoke' if size == 'smoke' else 'full']
-    return asyncio.run(measure(spec['steps'], spec['window'], list(spec['symbols']), **_options()))
+    return asyncio.run(measure(spec.steps, spec.window, list(spec.symbols), **_options()))
 
 
 if __name__ == '__main__':  # python -m bench.fanout [viewers ...]: a quick look at chosen sizes
-    chosen = tuple(int(a) for a in sys.argv[1:]) or SIZES['full']['steps']
+    chosen = tuple(int(a) for a in sys.argv[1:]) or SIZES['full'].steps
     table, details = asyncio.run(measure(chosen, int(os.environ.get('FANOUT_WINDOW', '15')), **_options(),
                                          hold=float(os.environ.get('FANOUT_HOLD', '0')) or None))
     raw_path = Path(os.environ.get('FANOUT_RAW') or '/tmp/fanout-raw.json')  # FANOUT_RAW: where the raw JSON goes

@@ -14,8 +14,8 @@ import psutil
 
 from bench.page_updates import LATENCY_SYMBOLS, UpdateBench
 from bench.reports import latency_rows
-from tests.e2e.alert_steps import api_token
-from tests.webhook_receiver import WebhookReceiver
+from harness.alert_steps import api_token
+from harness.webhook_receiver import WebhookReceiver
 
 PACE_S = 0.05
 ALERTED = 'XRPUSD'  # not one of the viewers' symbols: its alerts fire, nobody watches it

@@ -80,7 +80,7 @@ def join_page(run: LatencyRun, log: dict[str, list]) -> None:
 
 def join_engine(run: LatencyRun, logs: list[dict[str, list]]) -> None:
     """The app stamps each price message with the time its engine took the update (`t`)."""
-    stamps = {}
+    stamps: dict[tuple[str, str], float] = {}
     for log in logs:
         for _, symbol, text, engine_t in log['wire']:
             if isinstance(engine_t, (int, float)):
@@ -95,7 +95,9 @@ def viewer_latencies(sent: dict[str, tuple[str, float]], collected: dict[str, An
     """Simulated viewers, keyed by text (unique per change). Seconds, per arrival: `total` source send ->
     viewer; `app` the app's receipt of the source update (`t` in the message) -> viewer; and per change:
     `source` source send -> the app's receipt (Chromium, scraper)."""
-    total, app_part, source_part = [], [], []
+    total: list[float] = []
+    app_part: list[float] = []
+    source_part: list[float] = []
     for text, (_, sent_at) in sent.items():
         times = collected['arrivals'].get(text, ())
         total.extend(t - sent_at for t in times)

@@ -17,6 +17,7 @@ among the processes sharing it: the fair total), and also USS (pages only that p
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from bench.price_driver import PriceDriver
@@ -31,11 +32,18 @@ _UNIVERSE = default_universe()
 SYMBOLS = sorted(t for t in _UNIVERSE if t.endswith('USD')) + \
     sorted(t for t in _UNIVERSE if t.endswith('USDT'))
 SYMBOLS = SYMBOLS[:50]
-SIZES = {
-    'full': {'symbols': (1, 10, 50), 'pages': (1, 20), 'viewers': (1, 100, 1000), 'viewer_symbols': 10,
-             'settle': 5.0},
-    'smoke': {'symbols': (1, 3), 'pages': (1, 2), 'viewers': (1, 5), 'viewer_symbols': 3, 'settle': 1.5},
-}
+
+
+@dataclass(frozen=True)
+class Size:
+    symbols: tuple[int, ...]  # symbols watched, step by step
+    pages: tuple[int, ...]  # real browser pages
+    viewers: tuple[int, ...]  # simulated viewers
+    viewer_symbols: int  # symbols each viewer shows
+    settle: float  # seconds before each reading
+
+
+SIZES = {'full': Size((1, 10, 50), (1, 20), (1, 100, 1000), 10, 5.0), 'smoke': Size((1, 3), (1, 2), (1, 5), 3, 1.5)}
 TARGET_MB_PER_SYMBOL = 60
 RUNS_TABLE = (('symbols', 'viewers', 'viewer_kind'), ('server_rss_mb', 'server_uss_mb', 'chromium_pss_mb'))
 
@@ -162,5 +170,4 @@ async def measure(symbol_steps: tuple[int, ...], page_steps: tuple[int, ...], vi
 
 def run(size: str = 'full') -> tuple[list[dict], dict]:
     spec = SIZES['smoke' if size == 'smoke' else 'full']
-    return asyncio.run(measure(spec['symbols'], spec['pages'], spec['viewers'], spec['viewer_symbols'],
-                               spec['settle']))
+    return asyncio.run(measure(spec.symbols, spec.pages, spec.viewers, spec.viewer_symbols, spec.settle))

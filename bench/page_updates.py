@@ -18,7 +18,7 @@ from bench.latency_joins import Change, LatencyRun, join_engine, join_page
 from bench.processes import Stack
 from bench.resources import CpuMeter
 from bench.viewer_pages import SHOWS_ALL, clock_offsets_ms, drain, open_viewers, set_window, viewer_browser
-from tests.e2e.pages import add_ticker
+from harness.pages import add_ticker
 
 # Prices of 1 and more (2 decimals, so a 0.01 step always shows), far enough apart that no two symbols
 # ever show the same text, even after hundreds of steps.

@@ -58,8 +58,13 @@ class CpuMeter:
 
     def __init__(self, app_pid: int | None = None, replica_pid: int | None = None, *,
                  groups: Callable[[], dict[str, list[psutil.Process]]] | None = None) -> None:
-        assert groups is not None or app_pid is not None, 'say whose CPU to count'
-        self._groups = groups or (lambda: process_groups(app_pid, replica_pid))
+        if groups is None:
+            assert app_pid is not None, 'say whose CPU to count'
+            pid = app_pid
+
+            def groups() -> dict[str, list[psutil.Process]]:
+                return process_groups(pid, replica_pid)
+        self._groups = groups
         self._before = _cpu_seconds(self._groups())
         self._machine_before = _machine_busy_seconds()
         self._started = time.perf_counter()

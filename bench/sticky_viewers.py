@@ -95,6 +95,8 @@ class StickyViewerPool(ViewerPool):
 
     async def start(self) -> None:
         await super().start()
+        # A stand-in for the aiohttp session with the three methods the pool calls (get, ws_connect, close): it is
+        # not a ClientSession, whose typed signatures a Protocol could not match, hence the ignore.
         self._session = _CookieKeepingSession(self._session)  # type: ignore[assignment]
 
     async def _handshake(self, viewer: Viewer, stage: list[str]) -> None:

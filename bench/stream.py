@@ -20,6 +20,7 @@ import os
 import re
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -34,10 +35,15 @@ from bench.resources import CpuMeter, memory_mb
 from bench.stream_consumers import SseWorkers
 from bench.viewer_workers import ViewerWorkers, worker_count
 
-SIZES = {
-    'full': {'consumers': 1000, 'window': 25, 'symbols': SYMBOLS},
-    'smoke': {'consumers': 5, 'window': 5, 'symbols': SYMBOLS[:3]},
-}
+
+@dataclass(frozen=True)
+class Size:
+    consumers: int
+    window: int  # seconds measured
+    symbols: tuple[str, ...]
+
+
+SIZES = {'full': Size(1000, 25, tuple(SYMBOLS)), 'smoke': Size(5, 5, tuple(SYMBOLS[:3]))}
 RUNS_TABLE = (('measured', 'count'), ('p50_ms', 'p99_ms', 'delivered_%', 'server_cpu_%', 'server_mb_each'))
 GRACE = 2.0  # after a window's last move: what has not arrived by then counts as not delivered
 TARGET_P99_MS = 250
@@ -170,11 +176,11 @@ async def measure(consumers: int, window: int, symbols: list[str]) -> tuple[list
 
 def run(size: str = 'full') -> tuple[list[dict], dict]:
     spec = SIZES['smoke' if size == 'smoke' else 'full']
-    return asyncio.run(measure(spec['consumers'], spec['window'], list(spec['symbols'])))
+    return asyncio.run(measure(spec.consumers, spec.window, list(spec.symbols)))
 
 
 if __name__ == '__main__':  # python -m bench.stream [consumers [window_s]]: a quick look at a chosen size
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else SIZES['full']['consumers']
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else SIZES['full'].consumers
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 15
     table, _ = asyncio.run(measure(count, seconds, SYMBOLS))
     for line in table:

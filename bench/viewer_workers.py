@@ -8,14 +8,16 @@ import multiprocessing
 import os
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from bench.viewers import ViewerPool
 
 # Page loads at once. Each builds a 10-card page on the app's event loop; at 50 at once the loop stalls for
 # seconds, the app's own liveness check then reloads every tab and Engine.IO drops sockets (ping timeout 2 s).
 CONNECT_CONCURRENCY = int(os.environ.get('FANOUT_CONCURRENCY', '10'))
+Workers = TypeVar('Workers', bound='ViewerWorkers')  # connect_first gives back the pool it was given
 
 
 def worker_count(most_viewers: int) -> int:
@@ -33,7 +35,27 @@ def _worker_main(pipe: Connection, base_url: str, cookie: str, deflate: bool, co
     asyncio.run(_serve(pipe, ViewerPool(base_url, cookie, deflate=deflate, concurrency=concurrency)))
 
 
-async def _serve(pipe: Connection, pool: ViewerPool) -> None:
+class Pool(Protocol):
+    """What a worker process serves: ViewerPool (pages' sockets), or stream_consumers.SsePool (SSE consumers)."""
+
+    @property
+    def arrivals(self) -> Mapping[str, list[float]]: ...  # text shown -> when, by every viewer
+
+    @property
+    def source_time(self) -> Mapping[str, float]: ...  # text -> when the app took it from its source
+
+    async def start(self) -> None: ...
+
+    async def connect(self, count: int) -> dict[str, Any]: ...
+
+    def reset(self) -> None: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+    async def close(self) -> None: ...
+
+
+async def _serve(pipe: Connection, pool: Pool) -> None:
     await pool.start()
     try:
         while True:
@@ -138,7 +160,7 @@ class ViewerWorkers:
                 process.join(5)
 
 
-async def connect_first(pool: ViewerWorkers, count: int) -> ViewerWorkers:
+async def connect_first(pool: Workers, count: int) -> Workers:
     """The first `count` viewers, or an error; a pool that fails here is closed before the error leaves."""
     try:
         first = await pool.connect_to(count)

@@ -5,7 +5,7 @@ NiceGUI 3.18's own Redis storage loses data three ways (see shared facts): its c
 first seconds of an outage and never comes back; a store that comes back empty is not noticed; and when
 the first read fails the user starts from {} and the next change overwrites the real data with it. It also
 opens a client and a pub/sub connection per browser. So on a cluster node app.storage.user is a `UserData`
-of this module (nicegui_storage.py makes NiceGUI create them), and one `UserStore` per node:
+of this module (library_hooks/storage.py makes NiceGUI create them), and one `UserStore` per node:
 
 - reads a browser's data when NiceGUI first needs it, waiting out a failover; if the store still does not
   answer, the dict is UNREAD: shown, never written (that would replace the real data with less), and read
@@ -26,9 +26,10 @@ import time
 from typing import Any
 
 import orjson
-from nicegui.persistence import PersistentDict
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from library_hooks.storage import PersistentDict
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = 'nicegui:'  # NiceGUI's own key names: data saved before this module existed reads as it was

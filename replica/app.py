@@ -8,7 +8,7 @@ import secrets
 import struct
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -93,7 +93,7 @@ async def landing(request: Request) -> Response:
     return HTMLResponse(pages.landing_page(LANDING))
 
 
-def _asset(media_type: str, body: bytes, counted: bool = True):  # type: ignore[no-untyped-def]
+def _asset(media_type: str, body: bytes, counted: bool = True) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         if counted:
             request.app.state.market.asset_requests += 1

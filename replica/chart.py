@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import framing
+from .connections import ChartSeries, ChartSession, DataSocket
 from .formatting import round_price
-from .series import HISTORY, PERIOD, RESOLUTION, Bar, ChartSeries, ChartSession
-from .state import DataSocket, Market, SymbolState
+from .series import HISTORY, PERIOD, RESOLUTION, Bar
+from .state import Market, SymbolState
 from .universe import resolve
 
 METHODS = frozenset({'chart_create_session', 'chart_delete_session', 'resolve_symbol', 'create_series',

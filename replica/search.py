@@ -64,7 +64,7 @@ def _origin_ok(request: Request) -> bool:
     return any(referer == o or referer.startswith(o + '/') for o in allowed)
 
 
-def _rank(listing: Listing, text: str) -> tuple[int, ...] | None:
+def _rank(listing: Listing, text: str) -> tuple[int, int, int, int, str] | None:
     """Where a listing stands for `text` (upper-case), or None if it does not match: tickers that start with
     it, then tickers that hold it, then names with a word that starts with it."""
     ticker, words = listing.ticker, listing.description.upper().replace('/', ' ').split()

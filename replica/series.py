@@ -1,5 +1,5 @@
-"""A symbol's 5-minute bars, and the chart sessions a data socket opened on them. Data only: the messages
-are in chart.py.
+"""A symbol's 5-minute bars. Data only: the messages are in chart.py, the chart sessions a data socket opened
+on them in connections.py.
 
 History is a seeded random walk, the same for a symbol on every run, that ENDS at the live price: the
 last bar is the current period and its close is the price the quotes carry. After that the bars follow
@@ -10,13 +10,10 @@ from __future__ import annotations
 import math
 import random
 from collections import deque
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 from .formatting import decimals_for, round_price
-
-if TYPE_CHECKING:
-    from .state import DataSocket
 
 RESOLUTION = '5'  # what the page asks for: 5-minute bars...
 PERIOD = 300  # ...of this many seconds
@@ -113,26 +110,3 @@ class Bars:
 
     def last(self, count: int) -> list[Bar]:
         return list(self.bars)[-count:]
-
-
-@dataclass(eq=False)
-class ChartSeries:
-    """One `create_series` answered: a series of `symbol` in a chart session of one socket."""
-    sock: DataSocket
-    session: str  # cs_…
-    series_id: str  # sds_1 (the same id in every session: only session + series + symbol tell them apart)
-    turnaround: str  # s1
-    symbol: str  # EX:TICKER it was resolved to
-    base: int  # opening time of the bar sent as i=0
-    sent: int  # opening time of the last bar sent
-
-    def index(self, bar: Bar) -> int:
-        return (bar.t - self.base) // PERIOD
-
-
-@dataclass(eq=False)
-class ChartSession:
-    """A `chart_create_session` of one socket: the symbols it resolved and the series it created."""
-    session: str
-    resolved: dict[str, str | None] = field(default_factory=dict)  # sds_sym_1 -> EX:T, None if unknown
-    series: dict[str, ChartSeries] = field(default_factory=dict)  # sds_1 -> series

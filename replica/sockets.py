@@ -19,7 +19,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from . import chart, framing
-from .state import PRICE_FIELDS, DataSocket, Market, PushSocket, Socket
+from .connections import DataSocket, PushSocket, Socket
+from .state import PRICE_FIELDS, Market
 from .universe import page_symbol, resolve
 
 RELEASE = 'registry.xtools.tv/tvbs_release/webchart:release_207-21'
@@ -177,10 +178,10 @@ async def publish(market: Market, updates: dict[str, dict[str, Any]], bars: Iter
     charts = chart.updates(market, [s for s, v in updates.items() if 'lp' in v] if bars is None else bars)
     sent = 0
     for target in [*frames, *(s for s in charts if s not in frames)]:
+        ok = True
         if isinstance(target, PushSocket):
             ok = all([await target.send(p) for p in frames[target]])  # plain JSON: one message per frame
-        else:
-            ok = True
+        elif isinstance(target, DataSocket):
             for text in _layout(market, frames.get(target, []), charts.get(target, [])):
                 ok = ok and await target.send(text)
         if ok:

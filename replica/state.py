@@ -1,4 +1,5 @@
-"""Market state, open sockets, test controls and counters. One `Market` per app, used on its event loop only."""
+"""Market state, who watches what, test controls and counters (the sockets themselves: connections.py).
+One `Market` per app, used on its event loop only."""
 from __future__ import annotations
 
 import asyncio
@@ -8,66 +9,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.websockets import WebSocket
-
+from .connections import ChartSeries, DataSocket, PushSocket, Socket
 from .formatting import decimals_for, price_text, round_price
 from .search import SearchDesk
-from .series import Bars, ChartSeries, ChartSession, SeriesMode
+from .series import Bars, SeriesMode
 from .troubles import Troubles
 from .universe import EXCHANGES, Listing, listings, related_symbols
 
-SEND_TIMEOUT = 2.0  # a socket that cannot take a frame for this long is dropped, as a real server would
-# ...or one whose unsent backlog passes this, checked before each send. It stays below the transport's
-# 64 KiB high-water mark, so a send never waits on a slow reader (frames are a few KiB at most).
-MAX_BUFFERED = 32 * 1024
 PRICE_FIELDS = frozenset({'lp', 'ch', 'chp', 'lp_time', 'bid', 'ask', 'high_price', 'low_price'})
 UNKNOWN_SYMBOLS_KEPT = 1000  # bound the stats kept for unknown symbols, whatever clients ask for
-
-
-@dataclass(eq=False)
-class Socket:
-    """A websocket the replica pushes to. `subs`: `EX:TICKER` -> (session, name as the client wrote it)."""
-    ws: WebSocket
-    transport: asyncio.Transport | None  # the TCP connection under it, when the server exposes it
-    subs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    open: bool = True
-
-    async def send(self, text: str) -> bool:
-        if not self.open:
-            return False
-        try:
-            if self.transport is None:
-                async with asyncio.timeout(SEND_TIMEOUT):
-                    await self.ws.send_text(text)
-            elif self.transport.get_write_buffer_size() > MAX_BUFFERED:
-                raise TimeoutError('slow reader')
-            else:  # the common case, kept cheap: this runs once per socket per update
-                await self.ws.send_text(text)
-            return True
-        except Exception:  # disconnected, or too slow: either way it is gone for us
-            self.kill()
-            return False
-
-    def kill(self) -> None:
-        """Abrupt close (no close frame): the browser sees code 1006, as when TradingView drops a session."""
-        self.open = False
-        if self.transport is not None:
-            self.transport.abort()
-
-
-@dataclass(eq=False)
-class DataSocket(Socket):
-    """The page's TradingView socket (/socket.io/websocket)."""
-    main: str | None = None  # `EX:TICKER` of the page that opened it (from its `from=` query)
-    fields: dict[str, frozenset[str] | None] = field(default_factory=dict)  # quote session -> fields asked
-    beats: int = 0
-    unanswered: int = 0  # heartbeats sent since the last echo
-    charts: dict[str, ChartSession] = field(default_factory=dict)  # chart session id -> its series
-
-
-@dataclass(eq=False)
-class PushSocket(Socket):
-    """The page's /pushstream socket: plain JSON, news noise, and prices of dom_only symbols."""
 
 
 @dataclass
@@ -221,8 +171,10 @@ class Market:
         sock.open = False
         for symbol in sock.subs:
             state = self.symbols[symbol]
-            state.watchers.discard(sock)  # type: ignore[arg-type]
-            state.push_watchers.discard(sock)  # type: ignore[arg-type]
+            if isinstance(sock, PushSocket):
+                state.push_watchers.discard(sock)
+            elif isinstance(sock, DataSocket):
+                state.watchers.discard(sock)
         sock.subs.clear()
         if isinstance(sock, DataSocket):
             for session in sock.charts.values():
@@ -235,22 +187,26 @@ class Market:
                 state = self.symbols[sock.main]
                 state.mains.discard(sock)
                 state.counters.sockets_closed += 1
-        self.push_sockets.discard(sock)  # type: ignore[arg-type]
+        if isinstance(sock, PushSocket):
+            self.push_sockets.discard(sock)
 
     def subscribe(self, sock: Socket, symbol: str, session: str, name: str) -> None:
         state = self.symbols[symbol]
-        (state.push_watchers if isinstance(sock, PushSocket) else state.watchers).add(sock)  # type: ignore
+        if isinstance(sock, PushSocket):  # a pushstream gets only what the page's data socket does not carry
+            state.push_watchers.add(sock)
+        elif isinstance(sock, DataSocket):
+            state.watchers.add(sock)
         names = sock.subs.setdefault(symbol, [])
         if (session, name) not in names:
             names.append((session, name))
 
-    def unsubscribe(self, sock: Socket, symbol: str, session: str) -> None:
+    def unsubscribe(self, sock: DataSocket, symbol: str, session: str) -> None:
         names = [n for n in sock.subs.get(symbol, []) if n[0] != session]
         if names:
             sock.subs[symbol] = names
         elif symbol in sock.subs:
             del sock.subs[symbol]
-            self.symbols[symbol].watchers.discard(sock)  # type: ignore[arg-type]
+            self.symbols[symbol].watchers.discard(sock)
 
     # --- motion ----------------------------------------------------------------------------------
 

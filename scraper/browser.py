@@ -157,7 +157,10 @@ class BrowserService:
             raise BrowserUnavailable(f'Chromium could not open a tab: {error}'.splitlines()[0]) from error
         if on_element_text is not None:
             self._element_listeners[page] = on_element_text
-            page.on('close', lambda closed: self._element_listeners.pop(closed, None))
+
+            def forget(closed: Page) -> None:
+                self._element_listeners.pop(closed, None)
+            page.on('close', forget)
         return page
 
     def _on_element_text(self, source: dict[str, Any], text: str) -> None:

@@ -5,6 +5,7 @@ import asyncio
 import logging
 import random
 import time
+from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, WebSocket
@@ -66,16 +67,17 @@ class SymbolWatcher:
                     log.warning('%s: %s', self.symbol, problem)
                     return
                 except Exception as error:
-                    problem = error if isinstance(error, (SourceFailure, BrowserUnavailable)) else None
-                    if problem is None:
+                    # not `problem`: the clause above binds that name, and Python deletes it when that clause ends
+                    failure = error if isinstance(error, (SourceFailure, BrowserUnavailable)) else None
+                    if failure is None:
                         log.exception('%s: unexpected failure', self.symbol)
-                        problem = SourceFailure('The TradingView tab failed')
+                        failure = SourceFailure('The TradingView tab failed')
                     if self.entry.status == Status.LIVE.value or self.entry.status == Status.STALE.value:
                         attempt = 0
                     delay = self._backoff(attempt)
                     attempt += 1
-                    self.entry.set_status(Status.RECONNECTING, f'{problem}, retrying in {delay:.0f} s')
-                    log.warning('%s: %s; retry %d in %.1f s', self.symbol, problem, attempt, delay)
+                    self.entry.set_status(Status.RECONNECTING, f'{failure}, retrying in {delay:.0f} s')
+                    log.warning('%s: %s; retry %d in %.1f s', self.symbol, failure, attempt, delay)
                     await asyncio.sleep(delay)
         finally:
             await self._close_page()
@@ -137,15 +139,17 @@ class SymbolWatcher:
     async def _wait_first_price(self) -> None:
         if self._settings.poll_interval is not None:
             return
+        trouble = self._trouble
+        assert trouble is not None, 'made by _watch_once, which calls this'
         first_price = asyncio.ensure_future(self._first_price.wait())
         try:
-            done, _ = await asyncio.wait({first_price, self._trouble},
-                                         timeout=self._settings.first_price_timeout,
+            waiting: set[asyncio.Future[Any]] = {first_price, trouble}
+            done, _ = await asyncio.wait(waiting, timeout=self._settings.first_price_timeout,
                                          return_when=asyncio.FIRST_COMPLETED)
         finally:
             first_price.cancel()
-        if self._trouble in done:
-            self._trouble.result()
+        if trouble in done:
+            trouble.result()
         if not done:
             exchange, ticker = split_symbol(self.symbol)
             raise SymbolNotFound(f'No price for {ticker} on {exchange} '

@@ -1,7 +1,7 @@
 import pytest
 
+from harness.replica_control import ReplicaControl
 from replica import ReplicaServer
-from tests.helpers import ReplicaControl
 
 
 @pytest.fixture(scope='session')

@@ -1,5 +1,6 @@
 """A client of the replica over real HTTP and its websocket, spoken by hand as the page's script speaks it, and the
-fixtures the replica's test modules share: a module imports them to use them, so the autouse one is its own."""
+fixtures the replica's test modules share (prices_put_back, the browser tests' modules that move prices too): a
+module imports them to use them, so the autouse one is its own."""
 from __future__ import annotations
 
 import asyncio
@@ -15,8 +16,8 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from harness.replica_control import ReplicaControl
 from replica import framing
-from tests.helpers import ReplicaControl
 
 HEADED_UA = ('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 '
              'Safari/537.36')

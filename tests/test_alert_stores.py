@@ -12,9 +12,9 @@ import pytest
 from alerts.model import ABOVE, Alert, AlertSpec, Condition, Firing, LogEntry, Webhook
 from alerts.store_sqlite import SqliteStore
 from alerts.store_valkey import ValkeyStore
+from harness.waiting import eventually
 from launcher.servers import ValkeyServer
 from settings import Settings
-from tests.helpers import eventually
 
 SPEC = AlertSpec('BINANCE:BTCUSD', Condition(ABOVE, 100_000.5), repeat=False, cooldown=300, note='take profit',
                  webhook=Webhook('https://discord.com/api/webhooks/1/secret', 'discord'))

@@ -9,12 +9,12 @@ import threading
 import psutil
 import pytest
 
+from harness.waiting import eventually
 from launcher.chromium import browser_main_process, chromium_path, chromium_processes
 from market.entry import Status
 from market.symbols import InvalidSymbol
 from prices import LocalPrices, TooManySymbols
 from settings import Settings
-from tests.helpers import eventually
 
 
 def settings_for(url: str, **overrides) -> Settings:

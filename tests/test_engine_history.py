@@ -1,7 +1,7 @@
 """A symbol's history behind the seam (LocalPrices), from both of its sources, on a real Chromium and the replica."""
 from __future__ import annotations
 
-from tests.helpers import eventually
+from harness.waiting import eventually
 from tests.test_engine import engine, live  # noqa: F401 - engine is the fixture: LocalPrices on the replica
 
 

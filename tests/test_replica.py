@@ -10,9 +10,9 @@ import httpx
 import pytest
 import websockets
 
+from harness.replica_control import ReplicaControl
 from launcher.processes import wait_until
 from replica import ReplicaServer
-from tests.helpers import ReplicaControl
 from tests.replica_client import (  # noqa: F401  (fixtures; prices_put_back is autouse)
     DEADLINE,
     HEADED_UA,

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from harness.replica_control import ReplicaControl
+from harness.waiting import eventually
 from launcher.chromium import chromium_path
 from replica import ReplicaServer, framing
 from replica.series import HISTORY, PERIOD, Bars
-from tests.helpers import ReplicaControl, eventually
 from tests.replica_client import (  # noqa: F401  (fixtures; prices_put_back is autouse)
     DEADLINE,
     HEADED_UA,

@@ -19,12 +19,12 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
+from harness.pages import add_ticker, card  # noqa: E402
+from harness.replica_control import ReplicaControl  # noqa: E402
+from harness.tool_steps import alert_toasts, set_alert, set_holding, sort_by  # noqa: E402
 from launcher.app_process import AppProcess  # noqa: E402
 from launcher.chromium import chromium_path  # noqa: E402
 from replica import ReplicaServer  # noqa: E402
-from tests.e2e.pages import add_ticker, card  # noqa: E402
-from tests.e2e.tool_steps import alert_toasts, set_alert, set_holding, sort_by  # noqa: E402
-from tests.helpers import ReplicaControl  # noqa: E402
 
 OUT = ROOT / 'docs' / 'screenshots'
 DESKTOP_TICKERS = ['BTCUSD', 'COINBASE:BTCUSD', 'ETHUSD', 'SOLUSD', 'ADAUSD', 'XRPUSD', 'DOGEUSD', 'LINKUSD']
@@ -118,9 +118,8 @@ def main() -> None:
                 open_chart(phone, 'ETHUSD')
                 phone.screenshot(path=OUT / 'chart-phone.png')
 
-                small = {'viewport': {'width': 390, 'height': 844}, 'device_scale_factor': 2, 'is_mobile': True,
-                         'has_touch': True}
-                dark_phone = browser.new_context(**small, color_scheme='dark').new_page()
+                dark_phone = browser.new_context(viewport={'width': 390, 'height': 844}, device_scale_factor=2,
+                                                 is_mobile=True, has_touch=True, color_scheme='dark').new_page()
                 fill_dashboard(dark_phone, app.url, PHONE_TICKERS + ['XRPUSD', 'ADAUSD'])
                 show_suggestions(dark_phone, 'bitcoin', down=1)
                 dark_phone.screenshot(path=OUT / 'search-phone-dark.png')

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from nicegui import Client, background_tasks, core
+from nicegui import Client, background_tasks
 
-from cryptoui import library_hooks as hooks
 from cryptoui.pages.formatting import signed
+from library_hooks import socket_path as hooks
 from market.entry import PriceEntry
 from market.formatting import price_decimals
 from market.history import PriceHistory
@@ -30,7 +30,6 @@ from prices import LivePrice, PriceSource
 PRICES_EVENT = 'prices'
 STATUS_EVENT = 'status'
 HISTORY_EVENT = 'history'
-NAMESPACE = '/'
 # How long a price change waits for others to travel with it. Each frame a socket sends costs the server
 # about the same whatever it carries; the changes of one market move reach us spread over tens of ms.
 GATHER_S = 0.02
@@ -144,7 +143,7 @@ class PriceFeed:
             listener(list(changes))
         by_socket: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         for symbol, message in changes.items():
-            for _, eio_sid in core.sio.manager.get_participants(NAMESPACE, room(symbol)):
+            for _, eio_sid in hooks.members(room(symbol)):
                 by_socket[eio_sid].append(message)
         # One frame per set of symbols, built once: most sockets take it as one write of the same bytes, a socket
         # with something still queued gets it behind that (library_hooks.socket_path).
@@ -168,7 +167,7 @@ class PriceFeed:
         if symbol in self._tracked:
             self._loaded[symbol] = time.time()
         if (spark := sparkline(history)) is not None:
-            background_tasks.create(core.sio.emit(HISTORY_EVENT, self._history_message(symbol, spark),
+            background_tasks.create(hooks.server().emit(HISTORY_EVENT, self._history_message(symbol, spark),
                                                   room=room(symbol)), name='push history')
 
     def _state_changed(self, entry: LivePrice) -> None:
@@ -188,7 +187,7 @@ class PriceFeed:
         self._status_pending.discard(entry.symbol)
         for listener in self._batch_listeners:
             listener([entry.symbol])
-        await core.sio.emit(STATUS_EVENT, status_message(entry), room=room(entry.symbol))
+        await hooks.server().emit(STATUS_EVENT, status_message(entry), room=room(entry.symbol))
 
     # --- viewers --------------------------------------------------------------------------------------------
 
@@ -201,22 +200,22 @@ class PriceFeed:
         background_tasks.create(self._follow(client, symbols), name='follow prices')
 
     async def _follow(self, client: Client, symbols: list[str]) -> None:
-        for sid, _ in list(core.sio.manager.get_participants(NAMESPACE, client.id)):
+        for sid, _ in list(hooks.members(client.id)):
             for symbol in symbols:
-                await core.sio.enter_room(sid, room(symbol))
+                await hooks.server().enter_room(sid, room(symbol))
         for symbol in symbols:
             if (entry := self._engine.entry(symbol)) is None:
                 continue
-            await core.sio.emit(STATUS_EVENT, status_message(entry), room=client.id)
+            await hooks.server().emit(STATUS_EVENT, status_message(entry), room=client.id)
             if (spark := sparkline(self._engine.history(symbol))) is not None:
-                await core.sio.emit(HISTORY_EVENT, self._history_message(symbol, spark), room=client.id)
+                await hooks.server().emit(HISTORY_EVENT, self._history_message(symbol, spark), room=client.id)
             if entry.price is not None:
-                await core.sio.emit(PRICES_EVENT, [price_message(entry)], room=client.id)
+                await hooks.server().emit(PRICES_EVENT, [price_message(entry)], room=client.id)
 
     def unfollow(self, client: Client, symbol: str) -> None:
         background_tasks.create(self._unfollow(client, symbol), name='unfollow price')
 
     async def _unfollow(self, client: Client, symbol: str) -> None:
-        for sid, _ in list(core.sio.manager.get_participants(NAMESPACE, client.id)):
-            await core.sio.leave_room(sid, room(symbol))
+        for sid, _ in list(hooks.members(client.id)):
+            await hooks.server().leave_room(sid, room(symbol))
 

@@ -142,10 +142,10 @@ class AlertForm:
         self._fired.visible = bool(reached)
         for side, field in ((ABOVE, self._above), (BELOW, self._below)):
             alert = kinds.get(side)
-            field.value = plain(alert.spec.condition.level, 8) if alert else (
+            field.value = plain(alert.spec.condition.level) if alert else (
                 '' if alerts or not price else near(price, side))
         move = kinds.get(MOVE)
-        self._move.value = plain(move.spec.condition.level, 4) if move else ''
+        self._move.value = plain(move.spec.condition.level) if move else ''
         self._direction.value = move.spec.condition.direction if move else EITHER
         self._window.value = move.spec.condition.window if move else 3600
         first = alerts[0].spec if alerts else None

@@ -77,8 +77,8 @@ class HoldingForm:
 
     def _symbol_chosen(self) -> None:
         holding = self._holding_of(self._symbol.value) if self._symbol.value else None
-        self._quantity.value = plain(holding.quantity, 8) if holding else ''
-        self._cost.value = plain(holding.cost, 8) if holding and holding.cost is not None else ''
+        self._quantity.value = plain(holding.quantity) if holding else ''
+        self._cost.value = plain(holding.cost) if holding and holding.cost is not None else ''
         for field in (self._symbol, self._quantity, self._cost):
             field.error = None
         self._remove_button.visible = holding is not None

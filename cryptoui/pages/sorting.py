@@ -25,7 +25,8 @@ FILTER_FROM = 6  # cards: a shorter list is read at a glance, and a filter box w
 
 def stored_choice(storage: MutableMapping) -> str:
     choice = storage.get(KEY)
-    return choice if choice in CHOICES else DEFAULT
+    # isinstance first: a stored list or dict (an edited or older storage file) cannot be looked up in CHOICES
+    return choice if isinstance(choice, str) and choice in CHOICES else DEFAULT
 
 
 class GridSorter(ui.element, component='sorting.js'):

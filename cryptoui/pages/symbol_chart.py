@@ -11,14 +11,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import nicegui.elements.echart  # noqa: F401  registers the 'nicegui-echart' module symbol_chart.js imports
 import orjson
 from nicegui import ui
 
 from cryptoui.fanout.price_feed import price_message, status_message
 from cryptoui.pages.ticker_card import BROWSER_MODULES
+from library_hooks import echart
+from library_hooks.element_props import forget_prop
 from market.history import PriceHistory
 from prices import LivePrice
+
+echart.register_browser_module()  # symbol_chart.js imports `echarts` from NiceGUI's own copy
 
 TICKS_SENT_S = 3600  # the recorded prices a page gets: the finest line of the shortest range (1h)
 
@@ -49,8 +52,7 @@ class SymbolChart(ui.element, component='symbol_chart.js', esm=BROWSER_MODULES):
 
     def _listening(self, on_listening: Callable[[], None]) -> None:
         # The browser holds the history now and extends it itself: no copy of it (~150 kB) stays here per viewer.
-        with self._props.suspend_updates():  # nothing to tell the page
-            self._props.pop('history', None)
+        forget_prop(self, 'history')  # nothing to tell the page
         on_listening()
 
     def load(self, history: PriceHistory | None, loaded: float | None) -> None:

@@ -14,6 +14,7 @@ import orjson
 from nicegui import ui
 
 from cryptoui.fanout.price_feed import price_message, sparkline, status_message
+from library_hooks.element_props import forget_prop
 from prices import LivePrice
 
 BROWSER_MODULES = {'crypto-ui': 'web'}  # cryptoui/pages/web/: the clock, price formatting and sparkline shared in JS
@@ -50,6 +51,5 @@ class TickerCard(ui.element, component='ticker_card.js', esm=BROWSER_MODULES):
 
     def _listening(self, on_listening: Callable[[str], None]) -> None:
         # The browser has the sparkline now, and grows it itself: the server need not keep a copy per viewer.
-        with self._props.suspend_updates():  # nothing to tell the page
-            self._props.pop('history', None)
+        forget_prop(self, 'history')  # nothing to tell the page
         on_listening(self.symbol)

@@ -55,7 +55,7 @@ def refusal(error: Exception) -> JSONResponse:
     return JSONResponse({'error': str(error)}, status_code=400)
 
 
-def _raw_symbols(values: list[str]) -> list[str]:
+def raw_symbols(values: list[str]) -> list[str]:
     return [part for value in values for part in value.split(',')]
 
 
@@ -136,7 +136,7 @@ class _Socket:
 
     async def _answer(self, text: str) -> None:
         try:
-            action, raws = _command(text)
+            action, raws = read_command(text)
             if action == 'subscribe':
                 self.hub.add(self.consumer, self.hub.parse(raws, self.consumer.symbols))
             else:
@@ -153,12 +153,14 @@ class _Socket:
         await self.websocket.send_text(json.dumps(message))
 
 
-def _command(text: str) -> tuple[str, list[str]]:
+def read_command(text: str) -> tuple[str, list[str]]:
     """`{"subscribe": [...]}` or `{"unsubscribe": [...]}`, or BadSymbols saying what a good message looks like."""
     try:
         message = json.loads(text)
     except ValueError:
         raise BadSymbols(f'Not JSON. {USAGE}') from None
+    except RecursionError:  # '[[[[…' 100 000 deep: valid JSON, but it ended the reader and the socket unanswered
+        raise BadSymbols(f'Unknown message. {USAGE}') from None
     if not isinstance(message, dict) or len(message) != 1 or next(iter(message)) not in ('subscribe', 'unsubscribe'):
         raise BadSymbols(f'Unknown message. {USAGE}')
     action, symbols = next(iter(message.items()))
@@ -184,14 +186,14 @@ def register(hub: StreamHub, heartbeat: float) -> None:
         """Subscribes to each symbol as a page's card does (a symbol already watched is answered from its
         cached price, with no new page load); closing the connection releases them at once."""
         try:
-            symbols = hub.parse(_raw_symbols(request.query_params.getlist('symbols')))
+            symbols = hub.parse(raw_symbols(request.query_params.getlist('symbols')))
         except BadSymbols as error:
             return refusal(error)
         return EventStream(hub, symbols, heartbeat)
 
     @app.websocket(SOCKET_PATH)
     async def socket(websocket: WebSocket) -> None:
-        raw = _raw_symbols(websocket.query_params.getlist('symbols'))
+        raw = raw_symbols(websocket.query_params.getlist('symbols'))
         try:
             symbols = hub.parse(raw) if any(part.strip() for part in raw) else []  # may subscribe later
         except BadSymbols as error:

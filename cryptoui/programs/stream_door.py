@@ -12,7 +12,6 @@ then sees a lost connection and everything unwinds as for a client that went awa
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 import struct
@@ -21,6 +20,9 @@ from collections.abc import Callable
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from library_hooks import asgi_stack
+from library_hooks.uvicorn_server import transport_of
+
 log = logging.getLogger(__name__)
 
 CUT_OFF = 'cryptotracker.cut_off'  # key in the ASGI scope: a callable that drops this connection at once
@@ -28,15 +30,6 @@ CUT_OFF = 'cryptotracker.cut_off'  # key in the ASGI scope: a callable that drop
 # that is still seconds of slack for a reader that pauses, and enough for any client that reads.
 KERNEL_SEND_BUFFER = 32 * 1024
 TRANSPORT_HIGH_WATER = 16 * 1024  # asyncio's default is 64 KiB; writing pauses above this
-
-
-def _transport(send: Send) -> asyncio.Transport | None:
-    """uvicorn's connection, reached through its `send` (a method of the request cycle or the WebSocket
-    protocol, both holding `transport`): ASGI itself offers no way to a connection's socket. Duck-typed:
-    uvloop's transports are not asyncio.Transport subclasses."""
-    transport = getattr(getattr(send, '__self__', None), 'transport', None)
-    wanted = ('abort', 'set_write_buffer_limits', 'get_extra_info')
-    return transport if all(callable(getattr(transport, name, None)) for name in wanted) else None
 
 
 class _StreamDoor:
@@ -54,7 +47,7 @@ class _StreamDoor:
             await self.app(scope, receive, send)
 
     def _prepare(self, send: Send) -> Callable[[], None]:
-        transport = _transport(send)
+        transport = transport_of(send)  # ASGI itself offers no way to a connection's socket
         if transport is None:
             if not self._warned:
                 self._warned = True
@@ -76,20 +69,11 @@ class _StreamDoor:
 
 
 def install(app: FastAPI, paths: set[str]) -> None:
-    """Put the door in front of the whole middleware stack. Starlette builds that stack at its first call,
-    after ui.run has added NiceGUI's middlewares, so a middleware added here would end up inside them.
+    """Put the door in front of the whole middleware stack (library_hooks/asgi_stack.py): Starlette builds that
+    stack at its first call, after ui.run has added NiceGUI's middlewares, so a middleware added here would end up
+    inside them.
 
     The streams' own requests skip NiceGUI's middlewares (FastAPI's own layers and exception handlers stay):
     a program needs no session cookie, user storage or page redirects, and each BaseHTTPMiddleware would
     relay every event of every stream through one more task."""
-    build: Callable[[], ASGIApp] = app.build_middleware_stack
-
-    def build_with_door() -> ASGIApp:
-        full, kept = build(), app.user_middleware
-        app.user_middleware = []
-        try:
-            bare = build()
-        finally:
-            app.user_middleware = kept
-        return _StreamDoor(full, bare, frozenset(paths))
-    app.build_middleware_stack = build_with_door  # type: ignore[method-assign]
+    asgi_stack.put_in_front(app, lambda stack, bare: _StreamDoor(stack, bare(), frozenset(paths)))

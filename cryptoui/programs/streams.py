@@ -18,11 +18,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from nicegui.server import Server
-
 from cryptoui.fanout.price_feed import PriceFeed
 from cryptoui.fanout.subscriptions import PageSubscriptions
 from cryptoui.programs.stream_consumer import Consumer, encode, event_item
+from library_hooks.uvicorn_server import server_exiting
 from market.symbols import InvalidSymbol, normalize_symbol
 from prices import PriceSource, TooManySymbols
 from settings import Settings
@@ -228,7 +227,7 @@ class StreamHub:
         """Uvicorn waits (up to timeout_graceful_shutdown) for responses to finish before it shuts the app down,
         and a stream never finishes by itself: end them all as soon as it has been told to exit."""
         # uvicorn offers no event for it: its own loop looks at should_exit as often as this does
-        while not getattr(getattr(Server, 'instance', None), 'should_exit', False):  # noqa: ASYNC110
+        while not server_exiting():  # noqa: ASYNC110
             await asyncio.sleep(SHUTDOWN_POLL_S)
         consumers = list(self._consumers)
         if consumers:

@@ -10,9 +10,9 @@ import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
+from harness.pages import add_ticker, card, expect_live, shown_symbols
 from launcher.processes import wait_until
 from tests.cluster.conftest import LEASE_TTL, RunningCluster, fields
-from tests.e2e.pages import add_ticker, card, expect_live, shown_symbols
 
 pytestmark = pytest.mark.e2e
 

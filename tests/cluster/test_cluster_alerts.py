@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from harness.alert_steps import AlertApi, api_token, set_alert_with
+from harness.pages import add_ticker, expect_live
+from harness.tool_steps import alert_line, alert_toasts
+from harness.webhook_receiver import WebhookReceiver
 from launcher.processes import wait_until
 from market.formatting import format_price
 from tests.cluster.conftest import LEASE_TTL, RunningCluster
-from tests.e2e.alert_steps import AlertApi, api_token, set_alert_with
-from tests.e2e.pages import add_ticker, expect_live
-from tests.e2e.tool_steps import alert_line, alert_toasts
-from tests.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.e2e
 

@@ -9,10 +9,10 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
+from harness.pages import add_ticker, card, expect_live, shown_symbols
+from harness.tool_steps import holding_row, set_holding
 from launcher.processes import wait_until
 from tests.cluster.conftest import RunningCluster
-from tests.e2e.pages import add_ticker, card, expect_live, shown_symbols
-from tests.e2e.tool_steps import holding_row, set_holding
 
 pytestmark = pytest.mark.e2e
 

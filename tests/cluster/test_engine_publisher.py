@@ -10,9 +10,9 @@ import redis.asyncio as aioredis
 
 from cluster.engine_publisher import EnginePublisher
 from cluster.wire import PriceMessage, channel, history_key, latest_key
+from harness.waiting import eventually
 from launcher.servers import ValkeyServer
 from settings import Settings
-from tests.helpers import eventually
 
 SYMBOL = 'BINANCE:BTCUSD'
 

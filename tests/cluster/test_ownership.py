@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from cluster.ownership import ORPHAN_GRACE_S, Loads, load_entry, should_take, to_hand_over
+from harness.pages import add_ticker, card, expect_live
 from launcher.processes import wait_until
 from tests.cluster.conftest import RunningCluster
-from tests.e2e.pages import add_ticker, card, expect_live
 
 
 def loads(**counts: int) -> Loads:

@@ -13,10 +13,10 @@ import pytest
 import redis.asyncio as aioredis
 from nicegui.storage import Storage
 
-from cluster import nicegui_storage
 from cluster.user_store import UserData, UserStore
+from harness.waiting import eventually
 from launcher.servers import ValkeyServer
-from tests.helpers import eventually
+from library_hooks import storage
 
 
 @pytest.fixture
@@ -127,18 +127,10 @@ async def stored_eventually(valkey: ValkeyServer, session: str, expected: dict, 
         await asyncio.sleep(0.05)
 
 
-def test_nicegui_still_builds_user_storage_where_the_hook_expects_it(monkeypatch):
-    """Breaks loudly when a NiceGUI upgrade moves what cluster/nicegui_storage.py replaces."""
+def test_a_nodes_store_makes_the_browsers_user_storage(monkeypatch):
+    """The hook itself is tested in tests/test_library_hooks.py; here, what the app installs with it."""
     monkeypatch.setattr(Storage, '_create_persistent_dict', Storage._create_persistent_dict)
-    store = UserStore(aioredis.Redis(), 'n1')
-    nicegui_storage.install(store)
+    storage.install(UserStore(aioredis.Redis(), 'n1').data)
     made = Storage._create_persistent_dict('user-f')
     assert isinstance(made, UserData) and made.key == 'nicegui:user-f'
     assert not isinstance(Storage._create_persistent_dict('general'), UserData)
-
-
-def test_the_hook_refuses_a_nicegui_it_was_not_written_for(monkeypatch):
-    monkeypatch.setattr(Storage, '_create_persistent_dict', Storage._create_persistent_dict)
-    monkeypatch.setattr('nicegui.__version__', '99.0.0')
-    with pytest.raises(RuntimeError, match='written for NiceGUI'):
-        nicegui_storage.install(UserStore(aioredis.Redis(), 'n1'))

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e import axe
-from tests.e2e.pages import add, add_ticker, card, expect_field_message, ticker_input
-from tests.e2e.tool_steps import (
+from harness.pages import add, add_ticker, card, expect_field_message, ticker_input
+from harness.tool_steps import (
     dialog,
-    prices_put_back,  # noqa: F401 (an autouse fixture for this module)
     set_holding,
 )
+from tests.e2e import axe
+from tests.replica_client import prices_put_back  # noqa: F401 (an autouse fixture for this module)
 
 pytestmark = pytest.mark.e2e
 FORMS = {'desktop': {'viewport': {'width': 1280, 'height': 800}},

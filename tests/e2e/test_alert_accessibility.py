@@ -6,16 +6,16 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e import axe
-from tests.e2e.alert_steps import fill_alert
-from tests.e2e.pages import add_ticker, expect_live
-from tests.e2e.test_accessibility import FORMS, check
-from tests.e2e.tool_steps import (
+from harness.alert_steps import fill_alert
+from harness.pages import add_ticker, expect_live
+from harness.tool_steps import (
     alert_line,
     dialog,
     field_error,
-    prices_put_back,  # noqa: F401 (an autouse fixture for this module)
 )
+from tests.e2e import axe
+from tests.e2e.test_accessibility import FORMS, check
+from tests.replica_client import prices_put_back  # noqa: F401 (an autouse fixture for this module)
 
 pytestmark = pytest.mark.e2e
 

@@ -18,20 +18,20 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from launcher.app_process import AppProcess
-from launcher.processes import wait_until
-from market.formatting import format_price
-from tests.e2e.alert_steps import AlertApi, api_token, deliveries, fill_alert, set_alert_with
-from tests.e2e.pages import add_ticker, card, expect_live, qualified
-from tests.e2e.tool_steps import (
+from harness.alert_steps import AlertApi, api_token, deliveries, fill_alert, set_alert_with
+from harness.pages import add_ticker, card, expect_live, qualified
+from harness.tool_steps import (
     alert_line,
     alert_toasts,
     dialog,
     field_error,
     open_alert,
-    prices_put_back,  # noqa: F401 (an autouse fixture for this module)
 )
-from tests.webhook_receiver import WebhookReceiver
+from harness.webhook_receiver import WebhookReceiver
+from launcher.app_process import AppProcess
+from launcher.processes import wait_until
+from market.formatting import format_price
+from tests.replica_client import prices_put_back  # noqa: F401 (an autouse fixture for this module)
 
 pytestmark = pytest.mark.e2e
 FLAG = ('--allow-private-webhooks',)

@@ -9,22 +9,40 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from launcher.app_process import AppProcess
-from market.formatting import format_price
-from tests.e2e.pages import add_ticker, card, expect_live
-from tests.e2e.tool_steps import (
-    RECORD_NOTIFICATIONS,
+from harness.pages import add_ticker, card, expect_live
+from harness.tool_steps import (
     alert_line,
     alert_toasts,
     dialog,
     field_error,
     open_alert,
-    prices_put_back,  # noqa: F401 (an autouse fixture for this module)
     round_trip,
     set_alert,
 )
+from launcher.app_process import AppProcess
+from market.formatting import format_price
+from tests.replica_client import prices_put_back  # noqa: F401 (an autouse fixture for this module)
 
 pytestmark = pytest.mark.e2e
+
+# Kept by the page for the tests that observe notifications: it wraps the browser's own Notification and
+# requestPermission to count their use, and calls through to them, so what the app does is unchanged.
+RECORD_NOTIFICATIONS = """
+(() => {
+  window.notificationsShown = [];
+  window.permissionRequests = 0;
+  if (!('Notification' in window)) return;
+  const Real = window.Notification;
+  const request = Real.requestPermission.bind(Real);
+  window.Notification = new Proxy(Real, {
+    construct(target, args) {
+      window.notificationsShown.push({ title: args[0], body: args[1]?.body, tag: args[1]?.tag });
+      return new target(...args);
+    },
+  });
+  Real.requestPermission = (...args) => { window.permissionRequests += 1; return request(...args); };
+})();
+"""
 
 
 def _level(price: float) -> str:

@@ -10,10 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from launcher.processes import wait_until
-from market.formatting import format_price
-from market.symbols import InvalidSymbol, normalize_symbol
-from tests.e2e.pages import (
+from harness.pages import (
     add,
     add_ticker,
     card,
@@ -23,6 +20,9 @@ from tests.e2e.pages import (
     shown_symbols,
     ticker_input,
 )
+from launcher.processes import wait_until
+from market.formatting import format_price
+from market.symbols import InvalidSymbol, normalize_symbol
 
 pytestmark = pytest.mark.e2e
 

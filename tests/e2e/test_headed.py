@@ -12,9 +12,9 @@ import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
+from harness.pages import add_ticker, card, expect_live
 from launcher.app_process import AppProcess
 from launcher.chromium import browser_main_process
-from tests.e2e.pages import add_ticker, card, expect_live
 
 pytestmark = pytest.mark.e2e
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
+from harness.pages import add_ticker, expect_live
 from launcher.app_process import AppProcess
 from launcher.processes import wait_until
-from tests.e2e.pages import add_ticker, expect_live
 
 
 def test_history_of_a_watched_symbol_has_the_series_bars_and_the_prices_seen(dashboard: Page, app_server: AppProcess,

@@ -9,9 +9,9 @@ import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
+from harness.pages import add_ticker, card, expect_live, shown_symbols
 from launcher.app_process import AppProcess
 from launcher.processes import wait_until
-from tests.e2e.pages import add_ticker, card, expect_live, shown_symbols
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from harness.pages import add, add_ticker, card, expect_field_message, expect_live, shown_symbols, ticker_input
 from launcher.app_process import AppProcess
-from tests.e2e.pages import add, add_ticker, card, expect_field_message, expect_live, shown_symbols, ticker_input
 
 pytestmark = pytest.mark.e2e
 

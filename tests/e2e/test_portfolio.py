@@ -5,17 +5,17 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.pages import add_ticker, card, expect_live, shown_symbols
-from tests.e2e.tool_steps import (
+from harness.pages import add_ticker, card, expect_live, shown_symbols
+from harness.tool_steps import (
     dialog,
     field_error,
     holding_row,
     open_holding_form,
-    prices_put_back,  # noqa: F401 (an autouse fixture for this module)
     set_alert,
     set_holding,
     total,
 )
+from tests.replica_client import prices_put_back  # noqa: F401 (an autouse fixture for this module)
 
 pytestmark = pytest.mark.e2e
 

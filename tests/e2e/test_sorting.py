@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from launcher.processes import wait_until
-from tests.e2e.pages import add_ticker, card, expect_live, shown_symbols
-from tests.e2e.tool_steps import (
-    prices_put_back,  # noqa: F401 (an autouse fixture for this module)
+from harness.pages import add_ticker, card, expect_live, shown_symbols
+from harness.tool_steps import (
     set_holding,
     sort_by,
 )
+from launcher.processes import wait_until
+from tests.replica_client import prices_put_back  # noqa: F401 (an autouse fixture for this module)
 
 pytestmark = pytest.mark.e2e
 

@@ -7,9 +7,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from harness.pages import add_ticker, card, expect_live, last_value, spark_points, sparkline
 from launcher.processes import wait_until
 from market.formatting import format_price
-from tests.e2e.pages import add_ticker, card, expect_live, last_value, spark_points, sparkline
 
 pytestmark = pytest.mark.e2e
 

@@ -23,11 +23,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from websockets.exceptions import InvalidStatus
 
+from harness.pages import add_ticker, card, expect_live
+from harness.replica_control import ReplicaControl
 from launcher.app_process import ROOT, AppProcess
 from launcher.processes import wait_until
-from tests.e2e.pages import add_ticker, card, expect_live
 from tests.e2e.stream_clients import SilentClient, Socket, SseReader, item, shows, stream_metrics
-from tests.helpers import ReplicaControl
 
 pytestmark = pytest.mark.e2e
 

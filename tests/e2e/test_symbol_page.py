@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from harness.pages import add_ticker, card, expect_live, last_value
 from launcher.processes import wait_until
-from tests.e2e.pages import add_ticker, card, expect_live, last_value
 
 pytestmark = pytest.mark.e2e
 

@@ -11,8 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from launcher.processes import wait_until
-from tests.e2e.pages import (
+from harness.pages import (
     add_ticker,
     card,
     expect_field_message,
@@ -21,6 +20,7 @@ from tests.e2e.pages import (
     shown_symbols,
     ticker_input,
 )
+from launcher.processes import wait_until
 
 pytestmark = pytest.mark.e2e
 PHONE = {'viewport': {'width': 390, 'height': 844}, 'device_scale_factor': 3, 'is_mobile': True, 'has_touch': True}

@@ -1,5 +1,5 @@
-"""A real HTTP server on 127.0.0.1 that webhooks are sent to in tests: it records every request and answers
-as each path is told to (a list of statuses in turn, or hanging until released)."""
+"""A real HTTP server on 127.0.0.1 that webhooks are sent to in tests and benchmarks: it records every request
+and answers as each path is told to (a list of statuses in turn, or hanging until released)."""
 from __future__ import annotations
 
 import json

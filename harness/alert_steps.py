@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.tool_steps import alert_line, choose, dialog, open_alert
+from harness.tool_steps import alert_line, choose, dialog, open_alert
 
 
 def fill_alert(page: Page, symbol: str, *, above: str = '', below: str = '', move: str = '',

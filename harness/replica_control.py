@@ -1,9 +1,6 @@
-"""What the tests share: a client for the replica's controls, and waiting on conditions with deadlines."""
+"""A client for the TradingView replica's test controls (/_replica/...): prices, freezes, failures, stats."""
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,12 +79,3 @@ class ReplicaControl:
         response.raise_for_status()
         return response.json()
 
-
-async def eventually(condition: Callable[[], Any], timeout: float = 10, message: str = '') -> Any:
-    """Awaitable `wait_until` for tests that share the event loop with the engine."""
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f'timed out after {timeout} s waiting for {message or condition}')
-        await asyncio.sleep(0.02)
-    return result

@@ -22,25 +22,40 @@ middlewares (session, exceptions) and was framed by wsproto, one viewer at a tim
    stalled for longer than the ping timeout (2 s), a pong that is waiting unread in the socket would otherwise
    cost its viewer the connection at the first price sent. A client that is really gone is still closed by
    engine.io within ping interval + timeout (its reader and its writer both time out), or when a write fails.
+4. The server and its rooms: NiceGUI keeps its socket.io server in `nicegui.core.sio` (core is not part of its
+   public API); `server()` hands it out, to be used through python-socketio's public API (emit, enter_room,
+   leave_room). python-socketio has no public way to list who is in a room: `members` uses its manager's
+   `get_participants`, which gives each member's socket.io sid and the engine.io sid `write_now` needs.
 """
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from library_hooks import require
+
+WRITTEN_FOR = {'nicegui': '3.18.0', 'python-socketio': '5.18.1', 'python-engineio': '4.15.1', 'uvicorn': '0.55.0',
+               'starlette': '1.10.0', 'wsproto': '1.3.2'}
+require(__name__, WRITTEN_FOR)  # before importing what it relies on, which another version may have moved
 
 import nicegui.nicegui as nicegui_module  # the module that mounts socket.io: its `sio_app`
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_socket import AsyncSocket
-from fastapi import FastAPI
 from nicegui import core
+from socketio import AsyncServer
 from socketio import packet as sio_packet
+from starlette.applications import Starlette
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.websockets.wsproto_impl import WSProtocol
 from wsproto.connection import ConnectionState
 from wsproto.frame_protocol import FrameProtocol
+
+from library_hooks import asgi_stack
+from library_hooks.uvicorn_server import websocket_of
 
 NAMESPACE = '/'
 CONNECTION = 'cryptotracker.websocket'  # scope key: uvicorn's WSProtocol that carries this socket
@@ -76,6 +91,16 @@ async def queue_frame(eio_sid: str, frame: Frame) -> None:
     """The normal way: behind whatever the socket has queued (returns once queued, not sent)."""
     counts.queued += 1
     await core.sio.eio.send_packet(eio_sid, frame.packet)
+
+
+def server() -> AsyncServer:
+    """NiceGUI's socket.io server, the one its pages' sockets connect to."""
+    return core.sio
+
+
+def members(room: str) -> Iterator[tuple[str, str]]:
+    """(socket.io sid, engine.io sid) of each socket in this room of NiceGUI's namespace, on this server."""
+    return core.sio.manager.get_participants(NAMESPACE, room)
 
 
 def write_now(eio_sid: str, frame: Frame) -> bool:
@@ -141,35 +166,25 @@ class _SocketDoor:
             match, child = self.mount.matches(scope)
             if match is Match.FULL:  # as Starlette's router would, without the middlewares around it
                 scope.update(child)
-                scope[CONNECTION] = connection_of(send)
+                scope[CONNECTION] = websocket_of(send)
                 await self.mount.handle(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
-def connection_of(send: Send) -> WSProtocol:
-    """uvicorn's connection, whose bound `send` the outermost ASGI layer receives."""
-    connection = getattr(send, '__self__', None)
-    if not isinstance(connection, WSProtocol):
-        raise RuntimeError(f'a socket.io websocket came through {connection!r}, not uvicorn\'s wsproto '
-                           f'WSProtocol: cryptoui/library_hooks/socket_path.py does not know this server')
-    return connection
-
-
-def socketio_mount(app: FastAPI) -> Mount:
+def socketio_mount(app: Starlette) -> Mount:
     mounts = [r for r in app.routes if isinstance(r, Mount) and r.app is nicegui_module.sio_app]
     if len(mounts) != 1:
         raise RuntimeError(f'expected one mount of NiceGUI\'s socket.io app, found {len(mounts)}')
     return mounts[0]
 
 
-def install_door(app: FastAPI, mount: Mount) -> None:
-    """Wrap the middleware stack, which Starlette builds at its first call (after ui.run added NiceGUI's)."""
-    build = app.build_middleware_stack
-    app.build_middleware_stack = lambda: _SocketDoor(build(), mount)  # type: ignore[method-assign]
+def install_door(app: Starlette, mount: Mount) -> None:
+    """In front of the whole middleware stack (after ui.run added NiceGUI's), see library_hooks/asgi_stack.py."""
+    asgi_stack.put_in_front(app, lambda stack, _: _SocketDoor(stack, mount))
 
 
-def install(app: FastAPI, run_options: dict[str, Any]) -> None:
+def install(app: Starlette, run_options: dict[str, Any]) -> None:
     if run_options.get('ws_per_message_deflate', True):
         raise RuntimeError('direct frame writes need ui.run(ws_per_message_deflate=False): with the extension '
                            'each connection compresses with its own state, so one frame cannot serve all')

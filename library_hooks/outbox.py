@@ -17,6 +17,11 @@ import types
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
+from library_hooks import require
+
+WRITTEN_FOR = {'nicegui': '3.18.0'}
+require(__name__, WRITTEN_FOR)  # before importing what it relies on, which another version may have moved
+
 import nicegui.outbox as outbox_module
 
 T = TypeVar('T')
@@ -38,5 +43,5 @@ class _OutboxAsyncio(types.ModuleType):
 def install() -> None:
     if outbox_module.asyncio is not asyncio:
         raise RuntimeError('nicegui.outbox no longer uses the asyncio module itself (or the hook is installed '
-                           'twice): check cryptoui/library_hooks/outbox.py against it')
+                           'twice): check library_hooks/outbox.py against it')
     outbox_module.asyncio = _OutboxAsyncio('asyncio (nicegui.outbox view)')

@@ -1,44 +1,9 @@
 """What a person does with alerts, holdings, sorting and filtering, as Playwright steps (beside pages.py)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.pages import card, qualified
-from tests.helpers import ReplicaControl
-
-# Kept by the page for the tests that observe notifications: it wraps the browser's own Notification and
-# requestPermission to count their use, and calls through to them, so what the app does is unchanged.
-RECORD_NOTIFICATIONS = """
-(() => {
-  window.notificationsShown = [];
-  window.permissionRequests = 0;
-  if (!('Notification' in window)) return;
-  const Real = window.Notification;
-  const request = Real.requestPermission.bind(Real);
-  window.Notification = new Proxy(Real, {
-    construct(target, args) {
-      window.notificationsShown.push({ title: args[0], body: args[1]?.body, tag: args[1]?.tag });
-      return new target(...args);
-    },
-  });
-  Real.requestPermission = (...args) => { window.permissionRequests += 1; return request(...args); };
-})();
-"""
-
-
-@pytest.fixture(scope='module', autouse=True)
-def prices_put_back(replica_server) -> Iterator[None]:
-    """These tests move prices far; the replica serves the whole session and its reset keeps prices, so
-    every price moved here is put back for the modules that run later and assume where prices start."""
-    control = ReplicaControl(replica_server.url)
-    before = {symbol: row['price'] for symbol, row in control.stats()['symbols'].items() if row.get('price')}
-    yield
-    for symbol, row in control.stats()['symbols'].items():
-        if symbol in before and row.get('price') != before[symbol]:
-            control.set_price(symbol, before[symbol])
+from harness.pages import card, qualified
 
 
 def dialog(page: Page) -> Locator:
