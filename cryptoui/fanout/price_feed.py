@@ -20,10 +20,9 @@ from typing import Any
 
 from nicegui import Client, background_tasks
 
-from cryptoui.pages.formatting import signed
 from library_hooks import socket_path as hooks
 from market.entry import PriceEntry
-from market.formatting import price_decimals
+from market.formatting import price_decimals, signed
 from market.history import PriceHistory
 from prices import LivePrice, PriceSource
 
