@@ -146,7 +146,11 @@ class PriceHistory:
             points = [(tick[0], tick[1]) for tick in self.ticks(since)]
             step = 1.0
         if self.last_point is not None:
-            points = [point for point in points if point[0] < self.last_point[0]] + [self.last_point]
+            # The newest point stands for its whole slot, as the browser grows it (web/sparkline.js): a tick is kept
+            # at its second and a bar at its start, so the price that made the last point is also in the slot before
+            # it, and one price would be drawn twice.
+            slot = math.floor(self.last_point[0] / step)
+            points = [point for point in points if math.floor(point[0] / step) < slot] + [self.last_point]
         if len(points) > SPARK_POINTS:
             bucket = max(step, (points[-1][0] - points[0][0]) / SPARK_POINTS)
             points, step = _thin(points, bucket), bucket

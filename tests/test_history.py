@@ -15,6 +15,15 @@ def test_prices_alone_build_bars_and_a_sparkline_that_ends_at_the_live_price():
     assert spark.points[-1] == [1_000_199.5, 279] and len(spark.points) <= history_module.SPARK_POINTS + 1
 
 
+def test_one_price_is_one_point_of_the_sparkline_and_the_newest_replaces_its_slot():
+    history = PriceHistory()
+    history.record(1_000_000.7, 5.0)
+    assert history.sparkline(now=1_000_001).points == [[1_000_000.7, 5.0]]  # not its second's tick as well
+    history.record(1_000_001.2, 6.0)
+    history.record(1_000_001.9, 7.0)
+    assert history.sparkline(now=1_000_002).points == [[1_000_000, 5.0], [1_000_001.9, 7.0]]
+
+
 def test_one_price_a_second_at_most_and_a_day_at_most(monkeypatch):
     monkeypatch.setattr(history_module, 'TICKS_KEPT', 50)
     history = PriceHistory()
