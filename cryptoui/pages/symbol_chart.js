@@ -4,7 +4,7 @@
 // newest point extends it here, as the server's own history does (scraper/history.py): one price a second,
 // and the current bar, or a new one when its time is up.
 import { echarts } from 'nicegui-echart';
-import { ago, formatPrice, releaseClock, syncClock, useClock } from 'crypto-ui';
+import { ago, formatPrice, releaseClock, roomListeners, syncClock, useClock } from 'crypto-ui';
 
 const RANGES = [
   { value: '1h', label: '1h', seconds: 3600 },
@@ -110,17 +110,7 @@ export default {
     this.themeObserver = new MutationObserver(() => this.draw(true));
     this.themeObserver.observe(document.body, { attributes: true, attributeFilter: ['class'] });
     this.draw(true);
-    this.onPrices = (updates) => {
-      for (const update of updates) if (update.s === this.symbol) this.showPrice(update);
-    };
-    this.onStatus = (update) => {
-      if (update.s !== this.symbol) return;
-      this.status = update.status;
-      this.message = update.message;
-      this.currency = update.currency;
-      this.instrument = update.name;
-      this.decimals = update.decimals;
-    };
+    Object.assign(this, roomListeners(this));
     // The history whole again only when it was loaded again since ours (the follow after we joined the room
     // repeats the load we were rendered with), or when the socket comes back (prices may have gone by).
     this.onHistory = (update) => {

@@ -3,7 +3,7 @@
 // when the symbol's history was loaded whole. The server encodes each once for all viewers instead of one
 // element update per viewer; here is where they land. The sparkline grows from each price's newest point
 // ('h'), and "2 s ago" follows the page's one clock: neither costs the server anything per card.
-import { ago, formatPrice, grow, releaseClock, spanText, sparkPath, syncClock, useClock } from 'crypto-ui';
+import { ago, formatPrice, grow, releaseClock, roomListeners, spanText, sparkPath, syncClock, useClock } from 'crypto-ui';
 
 const SPARK_W = 120;
 const SPARK_H = 36;
@@ -103,17 +103,7 @@ export default {
   mounted() {
     useClock();
     syncClock(this.initial.now);
-    this.onPrices = (updates) => {
-      for (const update of updates) if (update.s === this.symbol) this.showPrice(update);
-    };
-    this.onStatus = (update) => {
-      if (update.s !== this.symbol) return;
-      this.status = update.status;
-      this.message = update.message;
-      this.currency = update.currency;
-      this.instrument = update.name;
-      this.decimals = update.decimals;
-    };
+    Object.assign(this, roomListeners(this));
     this.onHistory = (update) => {
       if (update.s === this.symbol) this.spark = update.spark;
     };

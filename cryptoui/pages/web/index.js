@@ -3,3 +3,4 @@
 export { ago, clock, releaseClock, syncClock, useClock } from './clock.js';
 export { formatPrice } from './format.js';
 export { grow, spanText, sparkPath } from './sparkline.js';
+export { roomListeners } from './room.js';
