@@ -1,0 +1,70 @@
+"""A node's coordinator against a real Valkey: a store that does not answer makes the node degraded, a node
+whose own loop is held while the store's answer waits in its socket does not (bench cluster: 2000 viewers
+leaving one node at once held its loop for seconds, and it served every symbol from its own tabs for 7.5 s
+while Valkey was fine)."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from cluster.coordinator import TICK_TIMEOUT_S, Coordinator
+from cluster.node import Node
+from harness.waiting import eventually
+from launcher.servers import ValkeyServer
+from settings import Settings
+
+
+def hold_the_loop(seconds: float) -> None:
+    time.sleep(seconds)  # called from the loop's own thread: no callback of it runs meanwhile
+
+
+@pytest.fixture
+def valkey(tmp_path: Path):
+    server = ValkeyServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def coordinated(valkey) -> AsyncIterator[tuple[Node, Coordinator, aioredis.Redis]]:
+    node = Node(Settings(redis_url=valkey.url, node_id='n1'))
+    coordinator = Coordinator(node)
+    task = asyncio.create_task(coordinator.run())
+    admin = aioredis.Redis.from_url(valkey.url)
+    try:
+        await eventually(lambda: coordinator.redis_up, 10, 'the first tick')
+        yield node, coordinator, admin
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await admin.aclose()
+        await node.redis.aclose()
+
+
+async def test_a_store_that_does_not_answer_makes_the_node_degraded(coordinated):
+    node, _, admin = coordinated
+    assert node.degraded_since is None
+    # CLIENT PAUSE holds every write for 3 s: the node's next tick gets no answer within TICK_TIMEOUT_S.
+    await admin.execute_command('CLIENT', 'PAUSE', 3000, 'WRITE')
+    await eventually(lambda: node.degraded_since is not None, 5, 'the node to notice')
+    await eventually(lambda: node.degraded_since is None, 10, 'the node to rejoin')
+    assert node.degraded_seconds > 0
+
+
+async def test_a_node_whose_own_loop_was_held_does_not_take_the_store_for_away(coordinated):
+    node, coordinator, admin = coordinated
+    # Writes wait 0.6 s and a tick starts now: it is in flight when the loop is held, its answer arrives while
+    # the loop is held, and the loop is held past that tick's deadline: the timeout is noticed late.
+    await admin.execute_command('CLIENT', 'PAUSE', 600, 'WRITE')
+    coordinator.kick()
+    await asyncio.sleep(0.05)
+    hold_the_loop(TICK_TIMEOUT_S + 1)
+    deadline = time.monotonic() + 3  # three more ticks on a free loop: none may call the store away
+    while time.monotonic() < deadline:
+        assert node.degraded_since is None and node.degraded_seconds == 0
+        await asyncio.sleep(0.05)
