@@ -219,7 +219,10 @@ defaults
     timeout client 60s
     timeout server 60s
     timeout tunnel 1h              # a page's websocket lives as long as the page is open
-    timeout check 2s               # a node busy for a moment is not a dead node
+    # A node whose loop is held a few seconds (2000 viewers leaving at once: 2.5 s of garbage collection, bench
+    # cluster) is busy, not dead: four checks of 3 s must fail to take it out. A dead node refuses at once, so
+    # it is out in ~4 s, and a request that finds it gone is redispatched before that.
+    timeout check 3s
 
 frontend tracker
     bind {host}:{port}
@@ -232,7 +235,7 @@ backend nodes
     option redispatch 1            # a retry goes to another node: one that refuses may be dead
     option httpchk GET /health
     http-check expect status 200   # 503: that node's Chromium cannot start
-    default-server inter 1s fall 2 rise 1
+    default-server inter 1s fall 4 rise 1
     http-response set-header X-Served-By %[srv_name]
 {servers}
 '''
