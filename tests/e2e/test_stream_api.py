@@ -321,7 +321,9 @@ def test_sigterm_ends_every_stream_and_releases_at_once(replica_server, replica,
             while True:
                 reader.next()
         log = own.log_tail(100_000)  # the whole run: the shutdown logs more than it did (alerts, frame counts)
-        assert 'ending 3 stream consumers: the server is stopping' in log
+        # The two SSE streams never end by themselves: the server ends them. The WebSocket may be gone first:
+        # uvicorn's own shutdown closes every WebSocket (1012) in the same moment (seen once in a fresh clone).
+        assert re.search(r'ending [23] stream consumers: the server is stopping', log), log
         # no "timeout graceful shutdown exceeded", no "Exception in ASGI application"
         assert 'ERROR' not in log and 'Traceback' not in log, log
         assert replica.stats('ALGOUSD')['sockets_open'] == 0 and replica.stats('HBARUSD')['sockets_open'] == 0
