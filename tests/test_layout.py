@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tools.import_graph import imported
+
 ROOT = Path(__file__).resolve().parents[1]
 # replica/ too: `--demo` serves it to users, and its modules are read like the app's.
 PRODUCT = ('main.py', 'settings.py', 'market', 'scraper', 'prices', 'cluster', 'cryptoui', 'symbol_search', 'alerts',
@@ -65,21 +67,7 @@ def _modules(names: tuple[str, ...]) -> dict[str, Path]:
 
 def _imports(path: Path, dotted: str, known: set[str]) -> set[str]:
     """The product modules `path` imports, anywhere in it (a function-level import is still a dependency)."""
-    package = dotted if path.name == '__init__.py' else dotted.rpartition('.')[0]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ''
-            if node.level:
-                parent = package.rsplit('.', node.level - 1)[0] if node.level > 1 else package
-                base = f'{parent}.{base}' if base else parent
-            names = [f'{base}.{alias.name}' for alias in node.names] + [base]
-        else:
-            continue
-        found |= {name for name in names if name in known}
-    return found - {dotted}
+    return {name for name in imported(path, dotted, members=True) if name in known} - {dotted}
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

@@ -33,7 +33,9 @@ def group(dotted: str, known: dict[str, Path]) -> str:
     return parts[0]
 
 
-def imported(path: Path, dotted: str) -> list[str]:
+def imported(path: Path, dotted: str, members: bool = False) -> list[str]:
+    """Every name module `dotted` (at `path`) imports, anywhere in it, relative imports made absolute;
+    `members`: also `pkg.name` for each `from pkg import name` (it may be a module: tests/test_layout.py)."""
     package = dotted if path.name == '__init__.py' else dotted.rpartition('.')[0]
     names = []
     for node in ast.walk(ast.parse(path.read_text())):
@@ -45,6 +47,8 @@ def imported(path: Path, dotted: str) -> list[str]:
                 parent = package.rsplit('.', node.level - 1)[0] if node.level > 1 else package
                 base = f'{parent}.{base}' if base else parent
             names.append(base)
+            if members:
+                names += [f'{base}.{alias.name}' for alias in node.names]
     return names
 
 
