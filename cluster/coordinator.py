@@ -7,6 +7,9 @@
 3. gives back each symbol it owns that no node wants any more (tab closed, latest value deleted);
 4. takes the lease of each wanted symbol that no live node holds, if it has room for another tab.
 
+A tick that overruns its deadline while the node's store probe (store_probe.py, a thread of its own) heard the
+store is put down to this node's busy loop, not to the store.
+
 When the store cannot be reached (refused, or no answer within store_link.TIMEOUT_S), the node is DEGRADED:
 it keeps every tab it has and opens its own tab for each symbol its viewers follow from another node, so
 prices never stop while Valkey is away. Several nodes may then watch one symbol; that is the price of staying
@@ -20,6 +23,7 @@ import asyncio
 import logging
 import time
 
+import redis.exceptions
 from redis.exceptions import RedisError
 
 from prices import TooManySymbols
@@ -28,6 +32,7 @@ from .lease import Lease
 from .node import Node, Want
 from .ownership import HANDOVER_EVERY_S, LOAD_KEY, Loads, load_entry, should_take, to_hand_over
 from .solo_tabs import SoloTabs
+from .store_probe import StoreProbe
 from .wire import history_key, interest_key, latest_key, lease_key
 
 log = logging.getLogger(__name__)
@@ -68,39 +73,57 @@ class Coordinator:
         self.renewals_failed = 0
         self._handed_over_at = 0.0
         self._excused = False  # the last tick's timeout was put down to this node's own held loop
+        self._late_ticks = 0  # ticks in a row that overran while the store answered (logged once)
+        self._probe = StoreProbe(node.settings)
         self.solo = SoloTabs(node, self._ttl)
 
     def kick(self) -> None:
         self._kicked.set()
 
     async def run(self) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(self._kicked.wait(), self.tick_s)
-            except TimeoutError:
-                pass
-            self._kicked.clear()
-            try:
-                await self._tick_in_time()
-            except Exception:
-                log.exception('node %s: coordinator tick failed', self._node.node_id)
+        self._probe.start()
+        try:
+            while True:
+                try:
+                    await asyncio.wait_for(self._kicked.wait(), self.tick_s)
+                except TimeoutError:
+                    pass
+                self._kicked.clear()
+                try:
+                    await self._tick_in_time()
+                except Exception:
+                    log.exception('node %s: coordinator tick failed', self._node.node_id)
+        finally:
+            await asyncio.shield(asyncio.to_thread(self._probe.stop))
 
     async def _tick_in_time(self) -> None:
-        started, deadline = time.time(), time.monotonic() + TICK_TIMEOUT_S
+        started, began, deadline = time.time(), time.monotonic(), time.monotonic() + TICK_TIMEOUT_S
         try:
             async with asyncio.timeout(TICK_TIMEOUT_S):
                 await self._tick()
-        except (RedisError, OSError, TimeoutError) as error:
+        except (TimeoutError, redis.exceptions.TimeoutError) as error:
+            if self._probe.answered_since(began):  # the store answered; this loop was too busy to listen
+                self._late('the store probe had an answer during the tick', time.monotonic() - deadline)
+                return
             held = loop_held_past(deadline)
             if held is not None and not self._excused:  # once in a row: a loop held for good hides nothing
                 self._excused = True
-                log.warning("node %s: the store's answer waited %.1f s past its deadline for this node's busy loop; "
-                            'not taken for the store being away', self._node.node_id, held)
+                self._late("the store's answer waited past its deadline for the held loop", held)
                 return
+            self._unreachable(error, started)
+        except (RedisError, OSError) as error:
             self._unreachable(error, started)
         else:
             self._reachable()
+            self._late_ticks = 0
         self._excused = False
+
+    def _late(self, why: str, seconds: float) -> None:
+        """A tick overran with the store answering: not the store's absence. One line per spell, not per tick."""
+        self._late_ticks += 1
+        if self._late_ticks == 1:
+            log.warning("node %s: a tick ran %.1f s past its deadline on this node's busy loop (%s); "
+                        'not taken for the store being away', self._node.node_id, seconds, why)
 
     def _reachable(self) -> None:
         node = self._node
@@ -121,7 +144,7 @@ class Coordinator:
         if self._node.degraded_since is None:
             self._node.degraded_since = tick_started  # the first failing tick began: it counts from there
             log.warning('node %s: cluster store unreachable (%s): degraded, every viewer is served from this '
-                        "node's own tabs until it is back", self._node.node_id, error or type(error).__name__)
+                        "node's own tabs until it is back", self._node.node_id, str(error) or type(error).__name__)
         self.redis_up = False
         if time.time() - self._node.degraded_since < SOLO_AFTER_S:
             return

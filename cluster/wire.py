@@ -45,6 +45,11 @@ def interest_key(symbol: str) -> str:
     return f'{PREFIX}wanted:{symbol}'
 
 
+def probe_key(node: str) -> str:
+    """Written every few hundred ms by a node's store probe (store_probe.py); nobody reads it."""
+    return f'{PREFIX}probe:{node}'
+
+
 def channel(symbol: str) -> str:
     return f'{PREFIX}price:{symbol}'
 
