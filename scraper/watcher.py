@@ -23,9 +23,6 @@ from .tv_protocol import names_symbol, parse_messages, quote_of
 
 log = logging.getLogger(__name__)
 
-DATA_SOCKET_PATH = '/socket.io/websocket'
-# While the socket delivers, the rendered element is only an echo of it (and rounds it): ignore it.
-SOCKET_PRECEDENCE = 5.0
 SCAN_TOLERANCE = 0.02
 
 
@@ -207,7 +204,7 @@ class SymbolWatcher:
             self._accept(price, 'poll')
 
     def _on_websocket(self, socket: WebSocket) -> None:
-        if DATA_SOCKET_PATH not in socket.url:
+        if page_scripts.DATA_SOCKET_PATH not in socket.url:
             return
         chart = ChartSeriesReader(self.symbol)  # session ids are the socket's own: a new socket starts afresh
         socket.on('framesent', lambda payload: self._on_frame_sent(chart, payload))
@@ -248,7 +245,7 @@ class SymbolWatcher:
             log.debug('%s: chart series complete', self.symbol)
 
     def _on_element_text(self, text: str) -> None:
-        if time.monotonic() - self._socket_price_at < SOCKET_PRECEDENCE:
+        if time.monotonic() - self._socket_price_at < page_scripts.SOCKET_PRECEDENCE:
             return
         price = parse_price(text)
         if price is None:

@@ -3,8 +3,10 @@ Chromium and the real replica over HTTP and websockets."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import threading
+import time
 
 import psutil
 import pytest
@@ -14,6 +16,7 @@ from launcher.chromium import browser_main_process, chromium_path, chromium_proc
 from market.entry import Status
 from market.symbols import InvalidSymbol
 from prices import LocalPrices, TooManySymbols
+from scraper import page_scripts
 from settings import Settings
 
 
@@ -67,6 +70,23 @@ async def test_dom_path_alone_reads_the_visible_price_not_the_hidden_header(engi
         await live(entry, price)
     # The hidden header carries a stale price from the served HTML: it must never have been emitted.
     assert [p for _, p in emitted] == [emitted[0][1], 3512.25, 3498.5, 3498.51, 12345.67]
+
+
+async def test_when_the_socket_stops_pricing_a_symbol_its_element_takes_over(engine, replica):
+    """The page's element is read, but not reported, while the socket prices the symbol (page_scripts): once the
+    socket has been silent on it for SOCKET_PRECEDENCE, each change the element shows must reach the engine."""
+    entry = engine.subscribe('SOLUSD')
+    await live(entry, replica.price('SOLUSD'))
+    assert entry.source == 'websocket'
+    replica.dom_only('SOLUSD')  # its prices leave the data socket (decoys of other symbols stay on it)
+    deadline = time.monotonic() + page_scripts.SOCKET_PRECEDENCE + 10
+    price = 150.0
+    while not (entry.source == 'dom' and entry.price == price):  # a new price each second until one is heard
+        assert time.monotonic() < deadline, f'the element was not read once the socket went quiet: {entry.source}'
+        price = round(price + 0.25, 2)
+        replica.set_price('SOLUSD', price)
+        with contextlib.suppress(AssertionError):
+            await eventually(lambda: entry.price == price, 1.0)
 
 
 async def test_socket_decoys_for_related_symbols_are_not_read(engine, replica):
