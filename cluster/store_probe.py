@@ -12,7 +12,6 @@ Cost: one SET of a few bytes per PROBE_S per node (4 a second), one connection a
 """
 from __future__ import annotations
 
-import logging
 import threading
 import time
 
@@ -23,7 +22,6 @@ from settings import Settings
 from . import store_link
 from .wire import probe_key
 
-log = logging.getLogger(__name__)
 PROBE_S = 0.25
 
 
