@@ -161,6 +161,7 @@ class Coordinator:
         now = time.time()
         wanted = {s for s, want in prices.wants.items() if want.viewers > 0}
         owned = {s: w for s, w in prices.wants.items() if w.lease is not None}
+        self._probe.keep(tuple(w.lease.renewal() for w in owned.values() if w.lease is not None))
         unowned = [s for s in wanted if s not in owned]
         withdrawn = self._interested - wanted
         async with prices.redis.pipeline(transaction=False) as pipe:

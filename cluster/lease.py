@@ -3,12 +3,14 @@
 Taking it is `SET key token NX PX ttl`; renewing and giving it back compare the token first (Lua), so a node
 never extends or deletes another node's lease. It does not renew by itself: the coordinator renews all of a
 node's leases in ONE pipeline per tick, because on a loop busy with thousands of viewers every round trip
-waits behind their sends, and one round trip per lease made renewals late enough to lose leases under load.
+waits behind their sends, and one round trip per lease made renewals late enough to lose leases under load;
+and the store probe renews them again from its own thread, which a held loop does not delay.
 """
 from __future__ import annotations
 
 import secrets
 import time
+from typing import NamedTuple
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -27,6 +29,12 @@ return fence
 '''
 RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
 RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+
+class Renewal(NamedTuple):
+    key: str
+    token: str
+    ttl_ms: int
 
 
 class Lease:
@@ -59,6 +67,10 @@ class Lease:
     async def renew_in(self, pipe: Pipeline) -> None:
         """Add the renewal to `pipe`; its result goes to `renewed`."""
         await self._renew(keys=[self.key], args=[self._token, self._ttl_ms], client=pipe)
+
+    def renewal(self) -> Renewal:
+        """What a renewal from elsewhere needs (store_probe.py): a stale one is harmless, RENEW compares the token."""
+        return Renewal(self.key, self._token, self._ttl_ms)
 
     def renewed(self, result: object) -> bool:
         """False: the key is gone (expired, or a store that lost it) or another node's."""

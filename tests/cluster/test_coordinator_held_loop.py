@@ -15,7 +15,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from cluster.coordinator import TICK_TIMEOUT_S, Coordinator
+from cluster.lease import Lease
 from cluster.node import Node
+from cluster.store_probe import KEEP_FOR_TTLS, StoreProbe
 from harness.waiting import eventually
 from launcher.servers import ValkeyServer
 from settings import Settings
@@ -105,3 +107,25 @@ async def test_a_tick_that_overruns_while_the_store_answers_does_not_make_the_no
     # The same overrunning ticks with the store silent for real: the probe hears nothing, the node degrades.
     await admin.execute_command('CLIENT', 'PAUSE', 4000, 'WRITE')
     await eventually(lambda: node.degraded_since is not None, 5, 'the node to notice')
+
+
+async def test_a_held_loop_does_not_cost_a_node_its_leases_and_a_stuck_one_does(valkey):
+    """The store probe renews what the last tick held; it stops when ticks stop for KEEP_FOR_TTLS ttls."""
+    settings = Settings(redis_url=valkey.url, node_id='n1', lease_ttl=1.0)
+    store = aioredis.Redis.from_url(valkey.url)
+    lease = Lease(store, 'BINANCE:BTCUSD', settings.lease_ttl)
+    probe = StoreProbe(settings)
+    probe.start()
+    try:
+        assert await lease.acquire()
+        probe.keep((lease.renewal(),))  # as a tick does
+        hold_the_loop(settings.lease_ttl * 2.5)  # no tick can renew it meanwhile
+        assert await store.get(lease.key) == lease.renewal().token.encode(), 'the lease expired while the loop was held'
+        # No tick any more: within KEEP_FOR_TTLS ttls the probe stops, and the lease expires a ttl later.
+        deadline = time.monotonic() + settings.lease_ttl * (KEEP_FOR_TTLS + 1) + 2
+        while await store.exists(lease.key):
+            assert time.monotonic() < deadline, 'a node whose ticks stopped kept its lease'
+            await asyncio.sleep(0.1)
+    finally:
+        await asyncio.to_thread(probe.stop)
+        await store.aclose()
