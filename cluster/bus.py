@@ -48,8 +48,14 @@ class PriceBus:
     async def _serve(self) -> None:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(self._node_channel, *map(channel, self._symbols))
+            subscribed = set(self._symbols)
+            await pubsub.subscribe(self._node_channel, *map(channel, subscribed))
             self._pubsub = pubsub
+            # follow() and unfollow() calls made while that subscribe waited found no connection to send on.
+            if missed := self._symbols - subscribed:
+                await pubsub.subscribe(*map(channel, missed))
+            if dropped := subscribed - self._symbols:
+                await pubsub.unsubscribe(*map(channel, dropped))
             self.up = True
             await self._on_connected()
             while True:
