@@ -97,6 +97,14 @@ class RunningCluster:
 
 
 @pytest.fixture
+def valkey(tmp_path: Path) -> Iterator[ValkeyServer]:
+    """One Valkey of its own, for tests of a single part against the real store."""
+    server = ValkeyServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def cluster(tmp_path: Path, replica_server) -> Iterator[RunningCluster]:
     """A fresh cluster for a test that kills or restarts something."""
     running = RunningCluster(tmp_path, replica_server.url).start()

@@ -8,23 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 import psutil
-import pytest
 import redis.asyncio as aioredis
 
 from cluster.bus import PriceBus
 from cluster.wire import PriceMessage, channel
 from harness.waiting import eventually
-from launcher.servers import ValkeyServer
-
-
-@pytest.fixture
-def valkey(tmp_path: Path):
-    server = ValkeyServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 def connections_to(port: int) -> int:
@@ -34,7 +24,6 @@ def connections_to(port: int) -> int:
 async def test_a_symbol_followed_while_the_bus_connects_is_delivered(valkey):
     admin = aioredis.Redis.from_url(valkey.url)
     store = aioredis.Redis.from_url(valkey.url)
-    port = int(valkey.url.rsplit(':', 1)[1].split('/')[0])
     received: list[tuple[str, PriceMessage]] = []
 
     async def connected() -> None:
@@ -44,7 +33,7 @@ async def test_a_symbol_followed_while_the_bus_connects_is_delivered(valkey):
     task = asyncio.create_task(bus.run())
     try:
         # Once the bus has its connection, it is inside its first subscribe, told the symbols followed so far.
-        await eventually(lambda: connections_to(port) >= 2, 5, 'the bus to connect')
+        await eventually(lambda: connections_to(valkey.port) >= 2, 5, 'the bus to connect')
         await bus.follow('BINANCE:ADAUSD')
         await eventually(lambda: bus.up, 10, 'the bus to be subscribed')
         message = PriceMessage(7, 'n2', {'price': 0.56}, time.time())

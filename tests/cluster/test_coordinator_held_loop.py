@@ -9,7 +9,6 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -19,19 +18,11 @@ from cluster.lease import Lease
 from cluster.node import Node
 from cluster.store_probe import KEEP_FOR_TTLS, StoreProbe
 from harness.waiting import eventually
-from launcher.servers import ValkeyServer
 from settings import Settings
 
 
 def hold_the_loop(seconds: float) -> None:
     time.sleep(seconds)  # called from the loop's own thread: no callback of it runs meanwhile
-
-
-@pytest.fixture
-def valkey(tmp_path: Path):
-    server = ValkeyServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -3,25 +3,15 @@ refuses from an owner whose term has passed."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
-import pytest
 import redis.asyncio as aioredis
 
 from cluster.engine_publisher import EnginePublisher
 from cluster.wire import PriceMessage, channel, history_key, latest_key
 from harness.waiting import eventually
-from launcher.servers import ValkeyServer
 from settings import Settings
 
 SYMBOL = 'BINANCE:BTCUSD'
-
-
-@pytest.fixture
-def valkey(tmp_path: Path):
-    server = ValkeyServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 async def latest(redis: aioredis.Redis) -> PriceMessage | None:
