@@ -97,7 +97,8 @@ class Coordinator:
             await asyncio.shield(asyncio.to_thread(self._probe.stop))
 
     async def _tick_in_time(self) -> None:
-        started, began, deadline = time.time(), time.monotonic(), time.monotonic() + TICK_TIMEOUT_S
+        started, began = time.time(), time.monotonic()
+        deadline = began + TICK_TIMEOUT_S
         try:
             async with asyncio.timeout(TICK_TIMEOUT_S):
                 await self._tick()
