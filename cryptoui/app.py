@@ -1,18 +1,17 @@
 """Wiring: one price engine for the whole process, started and stopped with NiceGUI, plus every route."""
 from __future__ import annotations
 
-import gc
 import logging
 import secrets
 import signal
-import time
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from nicegui import app, ui
+from nicegui import Client, app, ui
 
 from alerts.service import AlertService
 from alerts.store_choice import open_store
+from cryptoui.collector import Collector
 from cryptoui.fanout.price_feed import PriceFeed
 from cryptoui.pages import alert_tools, connection, dashboard, symbol_page, theme
 from cryptoui.programs import alert_api, api, search_api, stream_api
@@ -50,29 +49,6 @@ def _exit_after_graceful_shutdown(signum: int, _: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def _space_out_garbage_collection() -> None:
-    # Each viewer keeps ~2000 objects alive (its page, socket, queues). With CPython's default thresholds
-    # (700, 10, 10) a 1000-viewer server ran a full collection every few seconds and each one froze the event
-    # loop for ~1 s (measured with gc.callbacks): every price in flight waited. Collecting the young
-    # generation 70x less often lets short-lived objects die by reference count first, and full collections
-    # become rare (bench/fanout, 1000 viewers: p99 1.4 s -> 0.2-0.3 s).
-    gc.set_threshold(50_000, 20, 10)
-    gc.callbacks.append(_warn_of_long_collections)
-
-
-LONG_COLLECTION_S = 0.5  # engine.io closes a socket whose pong it has not read 2 s after its ping
-_collection_started: list[float] = []
-
-
-def _warn_of_long_collections(phase: str, info: dict) -> None:
-    # A collection holds the event loop: every price and every ping waits; a long one costs viewers their sockets.
-    if phase == 'start':
-        _collection_started[:] = [time.perf_counter()]
-    elif _collection_started and (held := time.perf_counter() - _collection_started[0]) >= LONG_COLLECTION_S:
-        log.warning('garbage collection (generation %d, %d objects freed) held the event loop %.2f s',
-                    info['generation'], info['collected'], held)
-
-
 def price_source(settings: Settings) -> LocalPrices | ClusterPrices:
     """This process's own engine, or, with --redis-url, this node's view of the cluster's. Either is a
     PriceSource, a SourceHealth and Instruments: each user below is handed the part it needs."""
@@ -108,7 +84,7 @@ def run_options(settings: Settings) -> dict[str, Any]:
 
 
 def run(settings: Settings) -> None:
-    _space_out_garbage_collection()
+    Collector(pages=lambda: len(Client.instances)).install()  # for the process's life
     if settings.clustered:
         keep_users_data_in_the_cluster(settings)
     source = price_source(settings)
