@@ -1,7 +1,7 @@
 """Cluster: 2 nodes (each its own Chromium) sharing prices through Valkey, behind HAProxy, on this machine.
 
-1. Delivery: 1000 then 2000 simulated viewers of 10 symbols (cumulative steps, as bench.fanout), every symbol
-   moved once a second, every viewer through HAProxy on the node HAProxy gives it (bench.sticky_viewers):
+1. Delivery: 100, 1000, 2000, then 4000 simulated viewers of 10 symbols (cumulative steps, as bench.fanout),
+   every symbol moved once a second, every viewer through HAProxy on the node HAProxy gives it (bench.sticky_viewers):
    latency from the replica's `sent_at` to the arrival at the viewer, overall and per node, delivered %,
    CPU per node (web server process, engine process + Playwright driver, Chromium), Valkey, HAProxy; which
    node owns each symbol (the nodes' /api/tickers); source -> owner's engine p99.
@@ -54,7 +54,9 @@ class Size:
     failover_viewers: int
 
 
-SIZES = {'full': Size((1000, 2000, 4000), 25, tuple(SYMBOLS), 5, 3), 'smoke': Size((10,), 5, tuple(SYMBOLS[:3]), 1, 1)}
+# 100: the hop with the machine mostly idle, beside the same hop under load
+SIZES = {'full': Size((100, 1000, 2000, 4000), 25, tuple(SYMBOLS), 5, 3),
+         'smoke': Size((10,), 5, tuple(SYMBOLS[:3]), 1, 1)}
 RUNS_TABLE = (('measure', 'viewers'), ('p50_ms', 'p99_ms', 'delivered_%', 'seconds'))
 TARGETS = {'delivery_p99_ms': 200, 'delivery_at': 2000, 'hop_p99_ms': 5}
 
