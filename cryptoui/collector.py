@@ -15,7 +15,7 @@ counting (NiceGUI holds an element's client and parent by weak reference, so a p
 way); only garbage in a reference cycle among frozen objects stays. That is bounded by thawing
 (`gc.unfreeze`), after which the next full collection walks, and frees, everything once more:
 - when the pages fell to half of the most seen since the last thaw (viewers left: their cycles may be frozen);
-- when the frozen objects per page doubled since the first freeze after the last thaw (a slow leak of cycles).
+- when the frozen objects doubled with no more pages than at their peak since the last thaw (a slow leak).
 """
 from __future__ import annotations
 
@@ -31,14 +31,14 @@ THRESHOLDS = (50_000, 5, 10)
 LONG_COLLECTION_S = 0.5  # engine.io closes a socket whose pong it has not read 2 s after its ping
 THAW_BELOW_PEAK = 0.5
 THAW_AT_GROWTH = 2.0
-PAGES_FLOOR = 10  # a server with no viewer still has its own objects: per page of (pages + this)
+PAGES_FLOOR = 10  # fewer pages than this leaving is no reason to thaw
 
 
 @dataclass
 class FreezePlan:
     """The decision after each middle or full collection: freeze, thaw or wait. No gc calls: testable as is."""
-    peak_pages: int = 0
-    frozen_per_page_at_start: float | None = None  # seen after the first freeze since the last thaw
+    peak_pages: int = 0  # the most pages since the last thaw
+    frozen_at_peak: int = 0  # frozen objects right after the freeze at that peak
     thawed: bool = False  # waiting for the full collection that frees what was frozen
 
     def after_collection(self, generation: int, pages: int, frozen: int) -> str:
@@ -46,17 +46,17 @@ class FreezePlan:
             if generation < 2:
                 return 'wait'
             self.thawed = False
-        self.peak_pages = max(self.peak_pages, pages)
-        per_page = frozen / (pages + PAGES_FLOOR)
-        if self.frozen_per_page_at_start is None and frozen:
-            self.frozen_per_page_at_start = per_page
         left = self.peak_pages >= PAGES_FLOOR and pages <= self.peak_pages * THAW_BELOW_PEAK
-        start = self.frozen_per_page_at_start
-        leaked = start is not None and per_page >= start * THAW_AT_GROWTH
+        leaked = pages <= self.peak_pages and 0 < self.frozen_at_peak * THAW_AT_GROWTH <= frozen
         if left or leaked:
-            self.peak_pages, self.frozen_per_page_at_start, self.thawed = pages, None, True
+            self.peak_pages, self.frozen_at_peak, self.thawed = pages, 0, True
             return 'thaw'
         return 'freeze'
+
+    def froze(self, pages: int, frozen: int) -> None:
+        """Right after a freeze: more frozen objects with more pages are the pages', not a leak."""
+        if pages > self.peak_pages or not self.frozen_at_peak:
+            self.peak_pages, self.frozen_at_peak = max(pages, self.peak_pages), frozen
 
 
 class Collector:
@@ -91,6 +91,7 @@ class Collector:
         decision = self._plan.after_collection(generation, pages, frozen)
         if decision == 'freeze':
             gc.freeze()
+            self._plan.froze(pages, gc.get_freeze_count())
         elif decision == 'thaw':
             gc.unfreeze()
             log.info('%d frozen objects thawed (%d pages): the next full collection frees their cycles',

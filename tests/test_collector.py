@@ -11,35 +11,45 @@ import pytest
 from cryptoui.collector import Collector, FreezePlan
 
 
+def decide(plan: FreezePlan, generation: int, pages: int, frozen: int, frozen_after: int | None = None) -> str:
+    """As Collector does: decide, and after a freeze tell the plan what is frozen now."""
+    decision = plan.after_collection(generation, pages, frozen)
+    if decision == 'freeze':
+        plan.froze(pages, frozen if frozen_after is None else frozen_after)
+    return decision
+
+
 def test_survivors_are_frozen_while_the_pages_stay():
     plan = FreezePlan()
-    assert plan.after_collection(1, pages=1000, frozen=0) == 'freeze'
-    assert plan.after_collection(1, pages=1200, frozen=2_600_000) == 'freeze'
-    assert plan.after_collection(2, pages=700, frozen=1_700_000) == 'freeze'  # fewer, not half of 1200
+    assert decide(plan, 1, pages=1000, frozen=0, frozen_after=2_400_000) == 'freeze'
+    assert decide(plan, 1, pages=1200, frozen=2_600_000, frozen_after=2_800_000) == 'freeze'
+    assert decide(plan, 2, pages=700, frozen=1_700_000) == 'freeze'  # fewer, not half of 1200
 
 
 def test_viewers_leaving_thaw_and_nothing_is_frozen_again_before_a_full_collection():
     plan = FreezePlan()
-    plan.after_collection(1, pages=2000, frozen=0)
-    assert plan.after_collection(1, pages=1000, frozen=2_000_000) == 'thaw'
-    assert plan.after_collection(1, pages=1000, frozen=0) == 'wait'
-    assert plan.after_collection(1, pages=900, frozen=0) == 'wait'
-    assert plan.after_collection(2, pages=900, frozen=0) == 'freeze'
-    assert plan.after_collection(1, pages=600, frozen=1_000_000) == 'freeze'  # the peak counts from the thaw: 1000
+    decide(plan, 1, pages=2000, frozen=0, frozen_after=4_400_000)
+    assert decide(plan, 1, pages=1000, frozen=2_400_000) == 'thaw'
+    assert decide(plan, 1, pages=1000, frozen=0) == 'wait'
+    assert decide(plan, 1, pages=900, frozen=0) == 'wait'
+    assert decide(plan, 2, pages=900, frozen=0, frozen_after=2_200_000) == 'freeze'
+    assert decide(plan, 1, pages=600, frozen=1_600_000) == 'freeze'  # the peak counts from the thaw: 1000
 
 
-def test_frozen_objects_growing_with_no_more_pages_thaw():
+def test_frozen_objects_doubling_with_no_more_pages_thaw():
     plan = FreezePlan()
-    plan.after_collection(1, pages=990, frozen=2_000_000)
-    assert plan.after_collection(1, pages=990, frozen=3_900_000) == 'freeze'
-    assert plan.after_collection(1, pages=990, frozen=4_000_000) == 'thaw'
+    decide(plan, 1, pages=990, frozen=0, frozen_after=2_000_000)
+    assert decide(plan, 1, pages=990, frozen=3_900_000, frozen_after=3_900_000) == 'freeze'
+    assert decide(plan, 1, pages=990, frozen=4_000_000) == 'thaw'
 
 
 def test_more_viewers_bring_more_frozen_objects_without_a_thaw():
     plan = FreezePlan()
-    plan.after_collection(1, pages=0, frozen=400_000)  # the server's own objects, before any viewer
-    for pages in (100, 1000, 5000):
-        assert plan.after_collection(1, pages=pages, frozen=400_000 + 2000 * pages) == 'freeze'
+    decide(plan, 1, pages=0, frozen=0, frozen_after=400_000)  # the server's own objects, before any viewer
+    frozen = 400_000
+    for pages in (5, 100, 1000, 5000):  # frozen lags a step behind: it is counted before each freeze
+        assert decide(plan, 1, pages=pages, frozen=frozen, frozen_after=400_000 + 2000 * pages) == 'freeze'
+        frozen = 400_000 + 2000 * pages
 
 
 class Cycle:
