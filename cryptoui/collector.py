@@ -15,7 +15,8 @@ counting (NiceGUI holds an element's client and parent by weak reference, so a p
 way); only garbage in a reference cycle among frozen objects stays. That is bounded by thawing
 (`gc.unfreeze`), after which the next full collection walks, and frees, everything once more:
 - when the pages fell to half of the most seen since the last thaw (viewers left: their cycles may be frozen);
-- when the frozen objects doubled with no more pages than at their peak since the last thaw (a slow leak).
+- when the process's resident memory grew by half with no more pages than at their peak since the last thaw
+  (a slow leak; counting frozen objects would walk all of them).
 """
 from __future__ import annotations
 
@@ -25,12 +26,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import psutil
+
 log = logging.getLogger(__name__)
 
 THRESHOLDS = (50_000, 5, 10)
 LONG_COLLECTION_S = 0.5  # engine.io closes a socket whose pong it has not read 2 s after its ping
 THAW_BELOW_PEAK = 0.5
-THAW_AT_GROWTH = 2.0
+THAW_AT_GROWTH = 1.5
 PAGES_FLOOR = 10  # fewer pages than this leaving is no reason to thaw
 
 
@@ -38,33 +41,37 @@ PAGES_FLOOR = 10  # fewer pages than this leaving is no reason to thaw
 class FreezePlan:
     """The decision after each middle or full collection: freeze, thaw or wait. No gc calls: testable as is."""
     peak_pages: int = 0  # the most pages since the last thaw
-    frozen_at_peak: int = 0  # frozen objects right after the freeze at that peak
+    memory_at_peak: int = 0  # the process's resident bytes right after the freeze at that peak
     thawed: bool = False  # waiting for the full collection that frees what was frozen
 
-    def after_collection(self, generation: int, pages: int, frozen: int) -> str:
+    def after_collection(self, generation: int, pages: int, memory: int) -> str:
         if self.thawed:
             if generation < 2:
                 return 'wait'
             self.thawed = False
         left = self.peak_pages >= PAGES_FLOOR and pages <= self.peak_pages * THAW_BELOW_PEAK
-        leaked = pages <= self.peak_pages and 0 < self.frozen_at_peak * THAW_AT_GROWTH <= frozen
-        if left or leaked:
-            self.peak_pages, self.frozen_at_peak, self.thawed = pages, 0, True
+        grew = pages <= self.peak_pages and 0 < self.memory_at_peak * THAW_AT_GROWTH <= memory
+        if left or grew:
+            self.peak_pages, self.memory_at_peak, self.thawed = pages, 0, True
             return 'thaw'
         return 'freeze'
 
-    def froze(self, pages: int, frozen: int) -> None:
-        """Right after a freeze: more frozen objects with more pages are the pages', not a leak."""
-        if pages > self.peak_pages or not self.frozen_at_peak:
-            self.peak_pages, self.frozen_at_peak = max(pages, self.peak_pages), frozen
+    def froze(self, pages: int, memory: int) -> None:
+        """Right after a freeze: more memory with more pages is the pages', not a leak."""
+        if pages > self.peak_pages or not self.memory_at_peak:
+            self.peak_pages, self.memory_at_peak = max(pages, self.peak_pages), memory
+
+
+def resident_bytes() -> int:
+    return int(psutil.Process().memory_info().rss)
 
 
 class Collector:
     """Installed once per web process: thresholds, freezing, and a warning for every collection that held the
     loop past LONG_COLLECTION_S."""
 
-    def __init__(self, pages: Callable[[], int]) -> None:
-        self._pages = pages
+    def __init__(self, pages: Callable[[], int], memory: Callable[[], int] = resident_bytes) -> None:
+        self._pages, self._memory = pages, memory
         self._plan = FreezePlan()
         self._started = 0.0
 
@@ -87,12 +94,13 @@ class Collector:
             self._decide(info['generation'])
 
     def _decide(self, generation: int) -> None:
-        pages, frozen = self._pages(), gc.get_freeze_count()
-        decision = self._plan.after_collection(generation, pages, frozen)
+        # Not gc.get_freeze_count(): it walks every frozen object (40 ms for three million).
+        pages, memory = self._pages(), self._memory()
+        decision = self._plan.after_collection(generation, pages, memory)
         if decision == 'freeze':
             gc.freeze()
-            self._plan.froze(pages, gc.get_freeze_count())
+            self._plan.froze(pages, memory)
         elif decision == 'thaw':
             gc.unfreeze()
-            log.info('%d frozen objects thawed (%d pages): the next full collection frees their cycles',
-                     frozen, pages)
+            log.info('frozen objects thawed (%d pages, %d MB resident): the next full collection frees their cycles',
+                     pages, memory // 2**20)

@@ -10,46 +10,46 @@ import pytest
 
 from cryptoui.collector import Collector, FreezePlan
 
+MB = 2**20
 
-def decide(plan: FreezePlan, generation: int, pages: int, frozen: int, frozen_after: int | None = None) -> str:
-    """As Collector does: decide, and after a freeze tell the plan what is frozen now."""
-    decision = plan.after_collection(generation, pages, frozen)
+
+def decide(plan: FreezePlan, generation: int, pages: int, mb: int) -> str:
+    """As Collector does: decide, and after a freeze tell the plan what was frozen with."""
+    decision = plan.after_collection(generation, pages, mb * MB)
     if decision == 'freeze':
-        plan.froze(pages, frozen if frozen_after is None else frozen_after)
+        plan.froze(pages, mb * MB)
     return decision
 
 
 def test_survivors_are_frozen_while_the_pages_stay():
     plan = FreezePlan()
-    assert decide(plan, 1, pages=1000, frozen=0, frozen_after=2_400_000) == 'freeze'
-    assert decide(plan, 1, pages=1200, frozen=2_600_000, frozen_after=2_800_000) == 'freeze'
-    assert decide(plan, 2, pages=700, frozen=1_700_000) == 'freeze'  # fewer, not half of 1200
+    assert decide(plan, 1, pages=1000, mb=600) == 'freeze'
+    assert decide(plan, 1, pages=1200, mb=700) == 'freeze'
+    assert decide(plan, 2, pages=700, mb=700) == 'freeze'  # fewer, not half of 1200; memory is rarely given back
 
 
 def test_viewers_leaving_thaw_and_nothing_is_frozen_again_before_a_full_collection():
     plan = FreezePlan()
-    decide(plan, 1, pages=2000, frozen=0, frozen_after=4_400_000)
-    assert decide(plan, 1, pages=1000, frozen=2_400_000) == 'thaw'
-    assert decide(plan, 1, pages=1000, frozen=0) == 'wait'
-    assert decide(plan, 1, pages=900, frozen=0) == 'wait'
-    assert decide(plan, 2, pages=900, frozen=0, frozen_after=2_200_000) == 'freeze'
-    assert decide(plan, 1, pages=600, frozen=1_600_000) == 'freeze'  # the peak counts from the thaw: 1000
+    decide(plan, 1, pages=2000, mb=1000)
+    assert decide(plan, 1, pages=1000, mb=1000) == 'thaw'
+    assert decide(plan, 1, pages=1000, mb=1000) == 'wait'
+    assert decide(plan, 1, pages=900, mb=1000) == 'wait'
+    assert decide(plan, 2, pages=900, mb=1000) == 'freeze'
+    assert decide(plan, 1, pages=600, mb=1000) == 'freeze'  # the peak counts from the thaw: 1000
 
 
-def test_frozen_objects_doubling_with_no_more_pages_thaw():
+def test_memory_growing_by_half_with_no_more_pages_thaws():
     plan = FreezePlan()
-    decide(plan, 1, pages=990, frozen=0, frozen_after=2_000_000)
-    assert decide(plan, 1, pages=990, frozen=3_900_000, frozen_after=3_900_000) == 'freeze'
-    assert decide(plan, 1, pages=990, frozen=4_000_000) == 'thaw'
+    decide(plan, 1, pages=990, mb=500)
+    assert decide(plan, 1, pages=990, mb=740) == 'freeze'
+    assert decide(plan, 1, pages=990, mb=750) == 'thaw'
 
 
-def test_more_viewers_bring_more_frozen_objects_without_a_thaw():
+def test_more_viewers_bring_more_memory_without_a_thaw():
     plan = FreezePlan()
-    decide(plan, 1, pages=0, frozen=0, frozen_after=400_000)  # the server's own objects, before any viewer
-    frozen = 400_000
-    for pages in (5, 100, 1000, 5000):  # frozen lags a step behind: it is counted before each freeze
-        assert decide(plan, 1, pages=pages, frozen=frozen, frozen_after=400_000 + 2000 * pages) == 'freeze'
-        frozen = 400_000 + 2000 * pages
+    decide(plan, 1, pages=0, mb=150)  # the server alone
+    for pages in (5, 100, 1000, 5000):
+        assert decide(plan, 1, pages=pages, mb=150 + pages * 4 // 10) == 'freeze'
 
 
 class Cycle:

@@ -1,7 +1,6 @@
 """Prometheus metrics on a registry of our own (the global one would mix in whatever else is imported)."""
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING
@@ -40,8 +39,6 @@ class Metrics:
         self._gauge('cryptotracker_open_tabs', 'Chromium tabs open now', lambda: health.browser_health().open_tabs)
         self._gauge('cryptotracker_browser_up', '1 while Chromium is running',
                     lambda: 1 if health.browser_health().state == 'running' else 0)
-        self._gauge('cryptotracker_frozen_objects', "Objects the garbage collector skips (cryptoui.collector)",
-                    gc.get_freeze_count)
         # `symbol` is EXCHANGE:TICKER; `exchange` again on its own, to sum or filter by market.
         self.price_updates = Counter('cryptotracker_price_updates', 'Price changes received, by symbol',
                                      ['symbol', 'exchange'], registry=self.registry)

@@ -318,7 +318,6 @@ def test_health_tickers_and_metrics_for_programs(dashboard: Page, replica, app_s
     assert re.search(r'^cryptotracker_connected_clients [1-9]', text, re.M)
     assert re.search(r'^cryptotracker_active_symbols [1-9]', text, re.M)
     assert re.search(r'^cryptotracker_open_tabs [1-9]', text, re.M)
-    assert re.search(r'^cryptotracker_frozen_objects \d', text, re.M)
     assert re.search(r'^cryptotracker_scrape_errors_total\{exchange="BINANCE",symbol="BINANCE:NOSUCHUSD"\} 1\.0$',
                      text, re.M)
 
