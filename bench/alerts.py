@@ -26,6 +26,7 @@ from alerts.book import Book
 from alerts.model import ABOVE, BELOW, DIRECTIONS, MOVE, WINDOWS, Alert, AlertSpec, Condition, Webhook
 from alerts.store_sqlite import SqliteStore
 from bench.common import percentile
+from cryptoui.collector import THRESHOLDS
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def _load_time(count: int) -> float:
 
 
 def run(size: str = 'full') -> tuple[list[dict], dict]:
-    gc.set_threshold(50_000, 20, 10)  # as the app runs (cryptoui/app.py): young collections 70x rarer
+    gc.set_threshold(*THRESHOLDS)  # the app's (cryptoui/collector.py); it also freezes survivors, not done here
     rows, raw = [], {'load_before': psutil.getloadavg()}
     for count in SIZES[size].alerts:
         for moves in (True, False):
