@@ -12,7 +12,7 @@ from nicegui import Client, app, ui
 from alerts.service import AlertService
 from alerts.store_choice import open_store
 from cryptoui.collector import Collector
-from cryptoui.fanout.price_feed import PriceFeed
+from cryptoui.fanout.price_feed import CLUSTER_GATHER_S, GATHER_S, PriceFeed
 from cryptoui.pages import alert_tools, connection, dashboard, symbol_page, theme
 from cryptoui.programs import alert_api, api, search_api, stream_api
 from cryptoui.programs.metrics import Metrics
@@ -91,7 +91,8 @@ def run(settings: Settings) -> None:
     metrics = Metrics(prices=source, health=source, instruments=source)
     theme.install()
     connection.install()
-    feed = PriceFeed(source, on_pushed=metrics.observe_push, on_status=metrics.count_trouble)
+    feed = PriceFeed(source, on_pushed=metrics.observe_push, on_status=metrics.count_trouble,
+                     gather_s=CLUSTER_GATHER_S if settings.clustered else GATHER_S)
     # One search for every page and program: its cache, shared requests and pace are the whole server's.
     search = SymbolSearch(settings.symbol_search_url, settings.tradingview_url,
                           user_agent=lambda: browser_agent(source.browser_health().version))

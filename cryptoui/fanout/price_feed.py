@@ -3,11 +3,11 @@
 Binding every viewer's card to the shared entry would cost one element update per viewer per change, and
 one more binding on the entry per viewer (so each new viewer would cost more than the last). Instead each
 symbol has a socket.io room of its viewers. Price changes that arrive together (markets move together) are
-gathered for GATHER_S and sent as ONE 'prices' message per viewer, encoded once per distinct set of
-symbols: at 1000 viewers of 10 symbols that is 1000 sends a tick instead of 10000. 'status' carries the
-rarer changes of status, message, currency or name to the room (the source's on_state). 'history' carries a
-symbol's sparkline when its history was (re)loaded whole; between loads the browser grows it from each 'prices'
-message's newest point.
+gathered for GATHER_S (CLUSTER_GATHER_S on a cluster node) and sent as ONE 'prices' message per viewer, encoded
+once per distinct set of symbols: at 1000 viewers of 10 symbols that is 1000 sends a tick instead of 10000.
+'status' carries the rarer changes of status, message, currency or name to the room (the source's on_state).
+'history' carries a symbol's sparkline when its history was (re)loaded whole; between loads the browser grows it
+from each 'prices' message's newest point.
 """
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ HISTORY_EVENT = 'history'
 # How long a price change waits for others to travel with it. Each frame a socket sends costs the server
 # about the same whatever it carries; the changes of one market move reach us spread over tens of ms.
 GATHER_S = 0.02
+# On a cluster node half of a move's changes come from other nodes through Valkey, 5-10 ms later (p50) and more
+# spread out: a 20 ms gather sent each viewer 3-4 frames a tick (one process: 1.5-2.6), each one a write on the
+# node and two more on HAProxy. Gathering for 50 ms there halved the 2000-viewer p99 (README, Performance).
+CLUSTER_GATHER_S = 0.05
 # Sockets served between two yields to the loop. Writing or queueing a frame does not yield, so without this one
 # burst held the loop for ~0.1 s at 1000 viewers (when every frame was queued), and every price arriving
 # meanwhile (from the engine, from other nodes, or to be published for them) waited behind it.
@@ -84,8 +88,9 @@ class PriceFeed:
     """One for the app: its listeners on the source live as long as the source does."""
 
     def __init__(self, engine: PriceSource, on_pushed: Callable[[float], None] | None = None,
-                 on_status: EntryListener | None = None) -> None:
+                 on_status: EntryListener | None = None, gather_s: float = GATHER_S) -> None:
         self._engine = engine
+        self._gather_s = gather_s
         self._on_pushed = on_pushed
         self._on_status = on_status
         self._tracked: dict[str, _Tracked] = {}
@@ -133,7 +138,7 @@ class PriceFeed:
     def _publish_price(self, entry: LivePrice) -> None:
         if not self._prices_pending:
             asyncio.get_running_loop().call_later(
-                GATHER_S, lambda: background_tasks.create(self._send_prices(), name='push prices'))
+                self._gather_s, lambda: background_tasks.create(self._send_prices(), name='push prices'))
         self._prices_pending[entry.symbol] = price_message(entry)
 
     async def _send_prices(self) -> None:
