@@ -20,6 +20,7 @@ way); only garbage in a reference cycle among frozen objects stays. That is boun
 """
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import time
@@ -62,8 +63,13 @@ class FreezePlan:
             self.peak_pages, self.memory_at_peak = max(pages, self.peak_pages), memory
 
 
+@functools.cache
+def _this_process() -> psutil.Process:
+    return psutil.Process()  # made once: making one reads /proc too
+
+
 def resident_bytes() -> int:
-    return int(psutil.Process().memory_info().rss)
+    return int(_this_process().memory_info().rss)
 
 
 class Collector:
